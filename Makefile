@@ -1,0 +1,64 @@
+# Two commands matter: `make demo` (the main job against a local AWS endpoint) and
+# `make test` (the whole suite). Both create or reuse .venv/ and install what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLLECTIONS := $(VENV)/collections
+BUILD := $(CURDIR)/.build
+ANSIBLE_TEST_HOME := $(VENV)/ansible-test-home
+ANSIBLE_TEST_ROOT := $(BUILD)/ansible_collections/mfa/aws
+STAMP := $(VENV)/.installed
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export PATH := $(BIN):$(PATH)
+
+.PHONY: demo test sanity units integration lint changelog-lint build install clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt tools/install_collections.py
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(BIN)/python tools/install_collections.py --collections $(COLLECTIONS) --repo $(CURDIR) \
+	    --ansible-test-home $(ANSIBLE_TEST_HOME)
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/python tools/demo.py
+
+test: sanity units integration lint changelog-lint
+	@echo "make test: all suites passed"
+
+# ansible-test wants the collection at ansible_collections/<ns>/<name> with its
+# dependencies beside it: copy the files git knows into such a tree.
+$(ANSIBLE_TEST_ROOT): $(STAMP) FORCE
+	@rm -rf $(BUILD) && mkdir -p $(ANSIBLE_TEST_ROOT) $(BUILD)/ansible_collections
+	@git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(ANSIBLE_TEST_ROOT)
+	@ln -s $(COLLECTIONS)/ansible_collections/amazon $(BUILD)/ansible_collections/amazon
+FORCE:
+
+sanity: $(ANSIBLE_TEST_ROOT)
+	cd $(ANSIBLE_TEST_ROOT) && HOME=$(ANSIBLE_TEST_HOME) ansible-test sanity --local --python 3.11 \
+	    --color no --exclude tests/output/
+
+units: $(ANSIBLE_TEST_ROOT)
+	cd $(ANSIBLE_TEST_ROOT) && HOME=$(ANSIBLE_TEST_HOME) ansible-test units --local --python 3.11 --color no
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest -n 2 tests/integration
+
+lint: $(STAMP)
+	$(BIN)/ansible-lint --offline --profile production
+
+changelog-lint: $(STAMP)
+	$(BIN)/antsibull-changelog lint
+
+build: $(STAMP)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)
+
+clean:
+	rm -rf $(BUILD) tests/output .pytest_cache
