@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lay out the ansible_collections/ tree that ansible-playbook and ansible-test use.
 
 * amazon.aws comes from the `ansible` package on PyPI (the only collection source that
