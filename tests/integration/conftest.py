@@ -1,0 +1,38 @@
+"""Fixtures of the integration suite: a strict local AWS endpoint per (xdist worker) process, and
+Ansible runs against it."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+# pylint: disable=wrong-import-position
+from helpers.ansible_runner import Ansible  # noqa: E402
+from local_aws import LocalAWS  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[LocalAWS]:
+    """The endpoint of this process, started in a thread for the whole session."""
+    aws = LocalAWS().start()
+    yield aws
+    aws.stop()
+
+
+@pytest.fixture
+def fresh_aws(local_aws: LocalAWS) -> LocalAWS:  # pylint: disable=redefined-outer-name
+    """The endpoint, reset: no resources, no recorded calls, no faults."""
+    local_aws.reset()
+    return local_aws
+
+
+@pytest.fixture
+def ansible(local_aws: LocalAWS, tmp_path: Path) -> Ansible:  # pylint: disable=redefined-outer-name
+    """Runs ansible-playbook against the endpoint in subprocesses (see helpers.ansible_runner)."""
+    return Ansible(local_aws, tmp_path, REPO_ROOT)

@@ -1,0 +1,135 @@
+"""Run ansible-playbook in a subprocess against the local AWS endpoint, with a clean environment."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local_aws import LocalAWS
+
+CALLBACK_DIR = Path(__file__).resolve().parent.parent / "callback_plugins"
+MODULE_TASK = "module under test"
+
+_RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$", re.MULTILINE)
+
+
+@dataclass
+class Result:
+    """The outcome of one ansible-playbook run."""
+
+    rc: int
+    output: str
+    """stdout followed by stderr."""
+    recap: dict[str, dict[str, int]]
+    """PLAY RECAP per host: {"ok": 2, "changed": 0, "unreachable": 0, "failed": 0, ...}."""
+    task_results: list[dict[str, Any]] = field(default_factory=list)
+    """Every task result in order: {"task", "host", "status", "result"} (no_log results censored)."""
+    result: dict[str, Any] | None = None
+    """module(): the registered result of the module's task."""
+
+
+def parse_recap(output: str) -> dict[str, dict[str, int]]:
+    """The PLAY RECAP counters per host ({} without a recap)."""
+    recap = output.rpartition("PLAY RECAP")[2] if "PLAY RECAP" in output else ""
+    return {
+        match["host"]: {name: int(count) for name, count in (pair.split("=") for pair in match["counts"].split())}
+        for match in _RECAP_LINE.finditer(recap)
+    }
+
+
+class Ansible:
+    """ansible-playbook from the interpreter's bin dir, with the collections of `repo`'s venv,
+    an inventory of localhost, and everything Ansible writes kept under `tmp_path`."""
+
+    def __init__(self, local_aws: LocalAWS, tmp_path: Path, repo: Path) -> None:
+        self.workdir = tmp_path / "ansible"
+        for name in ("home", "ansible_home", "local_tmp", "remote_tmp"):
+            (self.workdir / name).mkdir(parents=True, exist_ok=True)
+        self.bin_dir = Path(sys.executable).parent
+        self.inventory = self.workdir / "inventory.ini"
+        self.inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n", encoding="utf-8")
+        config = self.workdir / "ansible.cfg"
+        config.write_text("", encoding="utf-8")
+        self._runs = itertools.count(1)
+        self.env = {
+            "PATH": os.pathsep.join([str(self.bin_dir), os.defpath]),
+            "HOME": str(self.workdir / "home"),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            **local_aws.env,
+            "ANSIBLE_CONFIG": str(config),
+            "ANSIBLE_COLLECTIONS_PATH": str(repo / ".venv" / "collections"),
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_HOME": str(self.workdir / "ansible_home"),
+            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "local_tmp"),
+            "ANSIBLE_REMOTE_TEMP": str(self.workdir / "remote_tmp"),
+            "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
+            "ANSIBLE_CALLBACKS_ENABLED": "results_dump",
+        }
+
+    def playbook(
+        self,
+        playbook: str | Path,
+        extra_vars: dict[str, Any] | None = None,
+        check: bool = False,
+        diff: bool = False,
+        verbosity: int = 0,
+        inventory: str | Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        """Run a playbook given as a path, or as YAML text (anything with a line break)."""
+        run = next(self._runs)
+        if isinstance(playbook, str) and "\n" in playbook:
+            path = self.workdir / f"playbook-{run}.yml"
+            path.write_text(playbook, encoding="utf-8")
+        else:
+            path = Path(playbook)
+            if not path.is_file():
+                raise FileNotFoundError(f"no playbook at {path}")
+        results_file = self.workdir / f"results-{run}.jsonl"
+        command = [str(self.bin_dir / "ansible-playbook"), "-i", str(inventory or self.inventory), str(path)]
+        if extra_vars:
+            vars_file = self.workdir / f"extra-vars-{run}.json"
+            vars_file.write_text(json.dumps(extra_vars), encoding="utf-8")
+            command += ["-e", f"@{vars_file}"]
+        command += ["--check"] * check + ["--diff"] * diff
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        completed = subprocess.run(
+            command,
+            env={**self.env, "MFA_AWS_TEST_RESULTS": str(results_file), **(env or {})},
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        lines = results_file.read_text(encoding="utf-8").splitlines() if results_file.exists() else []
+        return Result(
+            rc=completed.returncode,
+            output=completed.stdout + completed.stderr,
+            recap=parse_recap(completed.stdout),
+            task_results=[json.loads(line) for line in lines],
+        )
+
+    def module(self, fqcn: str, args: dict[str, Any], check: bool = False, diff: bool = False, verbosity: int = 0) -> Result:
+        """Run one module on localhost; Result.result is its registered result."""
+        play = {
+            "name": f"Run {fqcn}",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [{"name": MODULE_TASK, fqcn: args, "register": "module_result"}],
+        }
+        result = self.playbook(json.dumps([play], indent=2) + "\n", check=check, diff=diff, verbosity=verbosity)
+        result.result = next((task["result"] for task in result.task_results if task["task"] == MODULE_TASK), None)
+        return result

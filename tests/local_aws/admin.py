@@ -1,0 +1,115 @@
+"""The admin API under /_local_aws/: JSON, no authentication, never recorded as API calls.
+
+GET  /_local_aws/calls             the API calls so far: [{"service", "action", "account_id"[, "throttled"]}]
+POST /_local_aws/calls/reset       forget them
+POST /_local_aws/faults            {"throttle": {"service": "iam", "share": 0.3, "seed": 1}}; share 0 turns it off
+POST /_local_aws/hardware-tokens   {"account_id", "serial_number", "base32_seed"}: a hardware TOTP token AWS knows
+GET  /_local_aws/issued-seeds      every base32 seed the endpoint ever issued or registered
+POST /_local_aws/root-mfa          {"account_id", "enabled"}: whether the root user has MFA
+POST /_local_aws/reset             reset moto and the endpoint's state (issued seeds are kept)
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_api._internal import moto_api_backend
+from werkzeug.wrappers import Request, Response
+
+from .state import EndpointState
+from .totp import is_valid_seed
+
+PREFIX = "/_local_aws/"
+
+Body = dict[str, Any]
+
+
+def _calls(state: EndpointState, _body: Body) -> object:
+    with state.lock:
+        return list(state.calls)
+
+
+def _reset_calls(state: EndpointState, _body: Body) -> object:
+    with state.lock:
+        state.calls.clear()
+    return {}
+
+
+def _faults(state: EndpointState, body: Body) -> object:
+    throttle = body["throttle"]
+    share = float(throttle["share"])
+    if not 0 <= share <= 1:
+        raise ValueError("throttle share must be between 0 and 1")
+    state.set_throttle(str(throttle.get("service", "iam")), share, int(throttle.get("seed", 0)))
+    return {}
+
+
+def _hardware_token(state: EndpointState, body: Body) -> object:
+    serial, seed = str(body["serial_number"]), str(body["base32_seed"])
+    if serial.startswith("arn:"):
+        raise ValueError("a hardware token's serial number is the vendor's serial, not an ARN")
+    if not is_valid_seed(seed):
+        raise ValueError("base32_seed is not base32 of at least 80 bits")
+    with state.lock:
+        state.hardware_tokens[(str(body.get("account_id", DEFAULT_ACCOUNT_ID)), serial)] = seed
+        state.issued_seeds.append(seed)
+    return {}
+
+
+def _issued_seeds(state: EndpointState, _body: Body) -> object:
+    with state.lock:
+        return list(state.issued_seeds)
+
+
+def _root_mfa(state: EndpointState, body: Body) -> object:
+    account_id = str(body.get("account_id", DEFAULT_ACCOUNT_ID))
+    with state.lock:
+        if body["enabled"]:
+            state.root_mfa_accounts.add(account_id)
+        else:
+            state.root_mfa_accounts.discard(account_id)
+    return {}
+
+
+def _credential_report(state: EndpointState, body: Body) -> object:
+    with state.lock:
+        state.report_max_age = float(body["max_age_seconds"])
+    return {}
+
+
+def _reset(state: EndpointState, _body: Body) -> object:
+    with state.lock:
+        moto_api_backend.reset()
+        state.reset()
+    return {}
+
+
+ROUTES: dict[tuple[str, str], Callable[[EndpointState, Body], object]] = {
+    ("GET", "calls"): _calls,
+    ("POST", "calls/reset"): _reset_calls,
+    ("POST", "faults"): _faults,
+    ("POST", "hardware-tokens"): _hardware_token,
+    ("GET", "issued-seeds"): _issued_seeds,
+    ("POST", "root-mfa"): _root_mfa,
+    ("POST", "credential-report"): _credential_report,
+    ("POST", "reset"): _reset,
+}
+
+
+def _json(payload: object, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def handle(environ: dict[str, Any], state: EndpointState) -> Response:
+    """Answer one admin request."""
+    request = Request(environ)
+    route = ROUTES.get((request.method, request.path.removeprefix(PREFIX)))
+    if route is None:
+        return _json({"error": f"no admin endpoint {request.method} {request.path}"}, 404)
+    try:
+        body = json.loads(request.get_data() or b"{}")
+        return _json(route(state, body))
+    except (KeyError, TypeError, ValueError) as error:
+        return _json({"error": f"bad request: {error!r}"}, 400)

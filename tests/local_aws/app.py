@@ -1,0 +1,52 @@
+"""The WSGI application: a middleware in front of moto's server that records calls, injects faults,
+answers the admin API and the IAM actions the endpoint overrides, and leaves the rest to moto."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.wrappers import Response
+
+from . import admin, iam
+from .protocol import ApiRequest, json_error, parse_request, xml_response
+from .state import EndpointState
+
+THROTTLING_MESSAGE = "Rate exceeded"
+
+
+def _throttling_error(request: ApiRequest) -> Response:
+    """The error AWS answers a throttled call with, in the call's protocol."""
+    if request.protocol == "json":
+        return json_error("ThrottlingException", THROTTLING_MESSAGE, 400)
+    return xml_response(request.service, str(request.action), error=("Throttling", THROTTLING_MESSAGE))
+
+
+class LocalAWSApp:
+    """moto's server application wrapped in the endpoint's middleware."""
+
+    def __init__(self, state: EndpointState | None = None) -> None:
+        self.state = state or EndpointState()
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(admin.PREFIX):
+            response: Response | None = admin.handle(environ, self.state)
+        else:
+            response = self._api_call(environ)
+        if response is None:
+            return self.moto(environ, start_response)
+        return response(environ, start_response)
+
+    def _api_call(self, environ: dict[str, Any]) -> Response | None:
+        """Record a signed call, then throttle it, answer it, or leave it to moto (None)."""
+        request = parse_request(environ)
+        if request is None:
+            return None
+        if self.state.throttled(request.service):
+            self.state.record({**request.as_call(), "throttled": True})
+            return _throttling_error(request)
+        self.state.record(request.as_call())
+        if request.service == "iam":
+            return iam.handle(request, self.state)
+        return None

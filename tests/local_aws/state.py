@@ -1,0 +1,73 @@
+"""What the endpoint keeps beside moto's backends: the call log, faults, and the IAM state moto lacks."""
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+DeviceKey = tuple[str, str]
+"""(account id, device serial number)."""
+
+
+@dataclass
+class Throttle:
+    """Answer a deterministic share of one service's calls with a throttling error."""
+
+    share: float
+    rng: random.Random
+
+    def hits(self) -> bool:
+        """Draw whether the next call is throttled."""
+        return self.rng.random() < self.share
+
+
+@dataclass
+class EndpointState:
+    """The endpoint's own state. `lock` guards every read and write of it."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    calls: list[dict[str, object]] = field(default_factory=list)
+    throttles: dict[str, Throttle] = field(default_factory=dict)
+    # Seeds ever handed out (virtual devices) or registered (hardware tokens); never cleared.
+    issued_seeds: list[str] = field(default_factory=list)
+    hardware_tokens: dict[DeviceKey, str] = field(default_factory=dict)
+    used_code_pairs: dict[DeviceKey, set[tuple[str, str]]] = field(default_factory=dict)
+    device_tags: dict[DeviceKey, dict[str, str]] = field(default_factory=dict)
+    root_mfa_accounts: set[str] = field(default_factory=set)
+    # Credential reports by account: (when generated, CSV content). AWS hands out the same report
+    # until it is four hours old; report_max_age is how old a report may get here (0: always new).
+    reports: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    report_max_age: float = 0.0
+
+    def record(self, call: dict[str, object]) -> None:
+        """Append one API call to the log."""
+        with self.lock:
+            self.calls.append(call)
+
+    def set_throttle(self, service: str, share: float, seed: int) -> None:
+        """Throttle `share` (0 to 1) of the calls to `service`; 0 turns throttling off."""
+        with self.lock:
+            if share > 0:
+                self.throttles[service] = Throttle(share, random.Random(seed))
+            else:
+                self.throttles.pop(service, None)
+
+    def throttled(self, service: str) -> bool:
+        """Whether the current call to `service` is to be throttled."""
+        with self.lock:
+            throttle = self.throttles.get(service)
+            return throttle is not None and throttle.hits()
+
+    def reset(self) -> None:
+        """Forget everything but the issued seeds, which leak checks want to know about forever."""
+        with self.lock:
+            self.calls.clear()
+            self.throttles.clear()
+            self.hardware_tokens.clear()
+            self.used_code_pairs.clear()
+            self.device_tags.clear()
+            self.root_mfa_accounts.clear()
+            self.reports.clear()
+            self.report_max_age = 0.0
