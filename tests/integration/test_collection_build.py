@@ -24,22 +24,24 @@ def run(*args, env):
 def fixture_installed(tmp_path_factory):
     """Build the collection, install the tarball alone into a fresh collections path."""
     root = tmp_path_factory.mktemp("build")
-    env = dict(os.environ, ANSIBLE_HOME=str(root / "home"), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_NOCOLOR="1")
+    target = root / "collections"
+    # Only the target path, or ansible-galaxy sees mfa.aws installed already and skips it.
+    env = dict(
+        os.environ, ANSIBLE_HOME=str(root / "home"), ANSIBLE_COLLECTIONS_PATH=str(target), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_NOCOLOR="1"
+    )
     built = run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(root), REPO, env=env)
     assert built.returncode == 0, built.stdout + built.stderr
     (tarball,) = root.glob("mfa-aws-*.tar.gz")
-    target = root / "collections"
     installed = run(
         os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(target), str(tarball), env=env
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(target), AMAZON_AWS])
-    return tarball, target, env
+    return {"tarball": tarball, "target": target, "env": env}
 
 
 def test_tarball_leaves_out_development_files(installed):
-    tarball, _, _ = installed
-    with tarfile.open(tarball) as archive:
+    with tarfile.open(installed["tarball"]) as archive:
         names = archive.getnames()
     assert "MANIFEST.json" in names and "plugins/lookup/totp.py" in names
     for unwanted in (".venv", ".build", "tools", "Makefile", ".ci", "tests/output"):
@@ -47,7 +49,7 @@ def test_tarball_leaves_out_development_files(installed):
 
 
 def test_installed_collection_is_the_one_ansible_uses(installed):
-    _, target, env = installed
+    target, env = installed["target"], installed["env"]
     listed = run(os.path.join(BIN, "ansible-galaxy"), "collection", "list", "mfa.aws", "--format", "json", env=env)
     assert listed.returncode == 0, listed.stderr
     paths = json.loads(listed.stdout)
@@ -56,7 +58,7 @@ def test_installed_collection_is_the_one_ansible_uses(installed):
 
 
 def test_ansible_doc_renders_every_plugin(installed):
-    _, _, env = installed
+    env = installed["env"]
     rendered = 0
     for plugin_type in PLUGIN_TYPES:
         listed = run(os.path.join(BIN, "ansible-doc"), "-t", plugin_type, "--list", "mfa.aws", "--json", env=env)

@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This doc fragment is private to the collection: it may change in any release.
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in C(check_mode) and predict the change without making any write call to AWS.
+  diff_mode:
+    description: Returns what changed (or would change in C(check_mode)) when in diff mode, never a secret.
+  idempotent:
+    description:
+      - When run twice in a row outside check mode with the same arguments, the second run reports no change.
+      - This assumes that nothing else changed the resources in between.
+"""
+
+    INFO_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details:
+      - This action does not modify state.
+  diff_mode:
+    support: N/A
+    details:
+      - This action does not modify state.
+  idempotent:
+    support: full
+    details:
+      - This action does not modify state.
+"""
+
+    ACTION_GROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/mfa.aws.aws) or C(group/amazon.aws.aws) in C(module_defaults) to set the AWS connection options for this module.
+    support: full
+    membership:
+      - mfa.aws.aws
+      - amazon.aws.aws
+"""

@@ -1,0 +1,277 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What the mfa.aws modules know about IAM MFA devices.
+
+Private to this collection: the names here may change in any release.
+
+Every AWS call goes through a client made by ``iam_client()`` (retries with jittered
+backoff on throttling and on ``ConcurrentModification``) and every botocore error is turned
+into an ``AnsibleIAMError`` whose message says what failed and, for the errors a person can
+act on, what to fix.  Nothing here ever puts a seed or an authentication code in a message.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library.
+
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
+
+VIRTUAL = "virtual"
+FIDO = "fido"
+HARDWARE = "hardware"
+
+MAX_DEVICES_PER_USER = 8
+
+# How the credential report and the root user's ARN name the root user.
+ROOT_USER_NAMES = ("<root_account>",)
+ROOT_HANDOFF = (
+    "AWS lets nobody enable MFA for the root user through the API, only in the console signed in as root: "
+    "run mfa.aws.iam_mfa_info (or playbooks/audit.yml) for the console steps to hand to the account owner"
+)
+
+_DEVICE_NAME = re.compile(r"[\w+=,.@-]{1,226}", re.ASCII)
+_PATH = re.compile(r"/([\x21-\x7e]+/)*")
+_HARDWARE_SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
+_CODE = re.compile(r"[0-9]{6}")
+
+_RETRY = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["ConcurrentModification"])
+
+# One line per error a person can act on: what to fix.
+_HINTS = {
+    "InvalidAuthenticationCode": "the two codes are not consecutive codes of this device's seed: check the device clock or the seed",
+    "LimitExceeded": f"the user already has {MAX_DEVICES_PER_USER} MFA devices, the most AWS allows: deactivate and delete one first",
+    "DeleteConflict": "the device is still enabled for a user: deactivate it first (or set force=true)",
+    "Throttling": "AWS throttled every retry: run with fewer forks or later",
+    "AccessDenied": "the credentials in use lack this IAM permission: grant it to the role or user that runs the task",
+    "AccessDeniedException": "the credentials in use lack this IAM permission: grant it to the role or user that runs the task",
+    "InvalidClientTokenId": "the AWS credentials are not valid: check the access key, profile or assumed role",
+    "ExpiredToken": "the AWS credentials have expired: assume the role again",
+}
+
+
+def iam_client(module):
+    """An IAM client whose calls retry on throttling when given ``aws_retry=True``."""
+    return module.client("iam", retry_decorator=_RETRY)
+
+
+def error_code(exception) -> str | None:
+    try:
+        return exception.response["Error"]["Code"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def _handles_errors(description, missing=None, hints=None):
+    """Turn botocore errors of the decorated call into AnsibleIAMError.
+
+    ``description`` is formatted with the call's keyword arguments, so a message names the
+    user and device concerned.  ``missing`` (a value) is returned when AWS answers
+    ``NoSuchEntity``; without it, NoSuchEntity is an error like any other.  ``hints`` adds
+    or overrides per-code hints for this call; they are formatted with the call's keyword
+    arguments too.  The decorated functions take the client positionally and everything else
+    by keyword.
+    """
+    all_hints = dict(_HINTS, **(hints or {}))
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(client, **kwargs):
+            try:
+                return func(client, **kwargs)
+            except botocore.exceptions.ClientError as e:
+                code = error_code(e)
+                if code == "NoSuchEntity" and missing is not None:
+                    return missing() if callable(missing) else missing
+                message = "Failed to " + description.format(**kwargs)
+                if code in all_hints:
+                    message += f" ({all_hints[code].format(**kwargs)})"
+                raise AnsibleIAMError(message=message, exception=e) from e
+            except botocore.exceptions.BotoCoreError as e:
+                raise AnsibleIAMError(message="Failed to " + description.format(**kwargs), exception=e) from e
+
+        return wrapper
+
+    return decorator
+
+
+# --- pure helpers --------------------------------------------------------------------------
+
+
+def device_kind(serial_number: str) -> str:
+    """``virtual`` for ``:mfa/`` ARNs, ``fido`` for ``:u2f/`` ARNs, ``hardware`` for printed serials."""
+    if serial_number.startswith("arn:") and ":mfa/" in serial_number:
+        return VIRTUAL
+    if serial_number.startswith("arn:") and ":u2f/" in serial_number:
+        return FIDO
+    return HARDWARE
+
+
+def is_root_user(user_name: str) -> bool:
+    return user_name in ROOT_USER_NAMES or bool(re.fullmatch(r"arn:aws[\w-]*:iam::\d{12}:root", user_name))
+
+
+def validate_device_name(name: str) -> str | None:
+    """The problem with a virtual MFA device name, or None when IAM would accept it."""
+    if not _DEVICE_NAME.fullmatch(name):
+        return "name must be 1 to 226 characters of letters, digits and +=,.@_- (as IAM requires)"
+    return None
+
+
+def validate_path(path: str) -> str | None:
+    if len(path) > 512 or not _PATH.fullmatch(path):
+        return "path must begin and end with / and be at most 512 printable ASCII characters (as IAM requires)"
+    return None
+
+
+def validate_code(code: str | None) -> bool:
+    return code is not None and bool(_CODE.fullmatch(code))
+
+
+def validate_serial_number(serial_number: str) -> str | None:
+    if device_kind(serial_number) == HARDWARE and not _HARDWARE_SERIAL.fullmatch(serial_number):
+        return "serial_number must be a virtual device ARN or a hardware token's printed serial (9 to 256 characters)"
+    return None
+
+
+def virtual_serial_suffix(path: str, name: str) -> str:
+    """The end of a virtual device's serial number ARN, after the account id."""
+    return f":mfa{path}{name}"
+
+
+def split_virtual_serial(serial_number: str) -> tuple[str, str]:
+    """(path, name) of a virtual device's serial number ARN."""
+    resource = serial_number.split(":mfa", 1)[1]
+    path, name = resource.rsplit("/", 1)
+    return path + "/", name
+
+
+def normalize_virtual_device(device: dict, tags: dict | None = None) -> dict:
+    """snake_case view of a virtual device, never with its seed or QR code."""
+    public = {k: v for k, v in device.items() if k not in ("Base32StringSeed", "QRCodePNG", "Tags", "User")}
+    result = boto3_resource_to_ansible_dict(public, transform_tags=False)
+    path, name = split_virtual_serial(device["SerialNumber"])
+    result.update(path=path, name=name, user_name=(device.get("User") or {}).get("UserName"))
+    result.setdefault("enable_date", None)
+    result["tags"] = tags if tags is not None else boto3_tag_list_to_ansible_dict(device.get("Tags") or [])
+    return result
+
+
+def normalize_mfa_device(device: dict) -> dict:
+    """snake_case view of a device enabled for a user, with its kind."""
+    result = boto3_resource_to_ansible_dict(device, transform_tags=False, force_tags=False)
+    result["kind"] = device_kind(device["SerialNumber"])
+    return result
+
+
+# --- AWS calls -----------------------------------------------------------------------------
+
+
+@_handles_errors("list the virtual MFA devices of the account")
+@_RETRY
+def list_virtual_devices(client, assignment_status="Any"):
+    paginator = client.get_paginator("list_virtual_mfa_devices")
+    return paginator.paginate(AssignmentStatus=assignment_status).build_full_result()["VirtualMFADevices"]
+
+
+def find_virtual_device(client, path, name):
+    """The virtual device with that path and name (AWS has no Get call for it), or None."""
+    suffix = virtual_serial_suffix(path, name)
+    for device in list_virtual_devices(client):
+        if device["SerialNumber"].endswith(suffix) and device["SerialNumber"].startswith("arn:"):
+            return device
+    return None
+
+
+@_handles_errors("read user {user_name}", missing=False)
+def user_exists(client, user_name):
+    client.get_user(aws_retry=True, UserName=user_name)
+    return True
+
+
+@_handles_errors("list the MFA devices of user {user_name}", hints={"NoSuchEntity": "no IAM user named {user_name}: check user_name"})
+@_RETRY
+def list_user_devices(client, user_name):
+    paginator = client.get_paginator("list_mfa_devices")
+    return paginator.paginate(UserName=user_name).build_full_result()["MFADevices"]
+
+
+@_handles_errors("list the tags of MFA device {serial_number}", missing=dict)
+@_RETRY
+def list_device_tags(client, serial_number):
+    paginator = client.get_paginator("list_mfa_device_tags")
+    return boto3_tag_list_to_ansible_dict(paginator.paginate(SerialNumber=serial_number).build_full_result()["Tags"])
+
+
+@_handles_errors(
+    "create virtual MFA device {name} at path {path}",
+    hints={"EntityAlreadyExists": "a device with that path and name exists already", "LimitExceeded": "the account has the most MFA devices AWS allows"},
+)
+def create_virtual_device(client, path, name, tags):
+    args = dict(Path=path, VirtualMFADeviceName=name)
+    if tags:
+        args["Tags"] = ansible_dict_to_boto3_tag_list(tags)
+    return client.create_virtual_mfa_device(aws_retry=True, **args)["VirtualMFADevice"]
+
+
+@_handles_errors("delete virtual MFA device {serial_number}", missing=False)
+def delete_virtual_device(client, serial_number):
+    client.delete_virtual_mfa_device(aws_retry=True, SerialNumber=serial_number)
+    return True
+
+
+@_handles_errors(
+    "enable MFA device {serial_number} for user {user_name}",
+    hints={
+        "EntityAlreadyExists": "the device is enabled for a user already: deactivate it there first",
+        "NoSuchEntity": "the user or the device does not exist: check user_name and serial_number",
+    },
+)
+def enable_device(client, user_name, serial_number, code_1, code_2):
+    client.enable_mfa_device(
+        aws_retry=True, UserName=user_name, SerialNumber=serial_number, AuthenticationCode1=code_1, AuthenticationCode2=code_2
+    )
+
+
+@_handles_errors("deactivate MFA device {serial_number} of user {user_name}", missing=False)
+def deactivate_device(client, user_name, serial_number):
+    client.deactivate_mfa_device(aws_retry=True, UserName=user_name, SerialNumber=serial_number)
+    return True
+
+
+@_handles_errors(
+    "resynchronise MFA device {serial_number} of user {user_name}",
+    hints={"NoSuchEntity": "the device is not enabled for that user: check user_name and serial_number"},
+)
+def resync_device(client, user_name, serial_number, code_1, code_2):
+    client.resync_mfa_device(
+        aws_retry=True, UserName=user_name, SerialNumber=serial_number, AuthenticationCode1=code_1, AuthenticationCode2=code_2
+    )
+
+
+@_handles_errors("tag MFA device {serial_number}")
+def tag_device(client, serial_number, tags):
+    client.tag_mfa_device(aws_retry=True, SerialNumber=serial_number, Tags=ansible_dict_to_boto3_tag_list(tags))
+
+
+@_handles_errors("untag MFA device {serial_number}")
+def untag_device(client, serial_number, tag_keys):
+    client.untag_mfa_device(aws_retry=True, SerialNumber=serial_number, TagKeys=list(tag_keys))
+
+
+@_handles_errors("read the account summary")
+def account_mfa_enabled(client):
+    """Whether the root user has an MFA device: GetAccountSummary's AccountMFAEnabled, always current."""
+    return bool(client.get_account_summary(aws_retry=True)["SummaryMap"].get("AccountMFAEnabled"))

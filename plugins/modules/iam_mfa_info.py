@@ -1,0 +1,467 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: iam_mfa_info
+version_added: 0.1.0
+short_description: Audit the MFA of every IAM user and of the root user of an AWS account
+description:
+  - Reports, for the root user and for every IAM user of one AWS account, whether MFA is active, with counts and the names of the users without MFA.
+  - Reads the IAM credential report, so that an account with a thousand users costs three or four calls
+    (C(GenerateCredentialReport), maybe a second one while AWS finishes the report, C(GetCredentialReport) and C(GetAccountSummary)).
+  - AWS generates a new credential report only when the last one is more than four hours old, so the report's rows can be up to four hours old
+    (see RV(report_generated_time)). The MFA state of the root user comes from C(GetAccountSummary) and is current, and so is the MFA state of
+    every user whose devices are listed.
+  - Lists the MFA devices (C(ListMFADevices)) only of the users named in O(user_names), or of every user with O(details=true), with one call or more per user.
+  - The root user's MFA devices cannot be listed with the account's own credentials, nor can its MFA be enabled through the API.
+    When the root user has no MFA, RV(root.handoff) says how the account owner enables it in the AWS console.
+  - Never changes anything. Generating a credential report is not a change of the account, so RV(ignore:changed) is always V(false).
+  - Needs the IAM permissions C(iam:GenerateCredentialReport), C(iam:GetCredentialReport) and C(iam:GetAccountSummary);
+    with O(user_names) or O(details) also C(iam:ListMFADevices), and C(iam:GetUser) for a named user newer than the credential report.
+author:
+  - Contributors to the mfa.aws project (@mfa-aws)
+options:
+  user_names:
+    description:
+      - Names of IAM users whose MFA devices to list (RV(users[].mfa_devices)).
+      - Fails, naming the user, when the account has no IAM user of that name.
+      - A named user created after AWS generated the credential report is reported all the same, with RV(users[].password_enabled=null).
+    type: list
+    elements: str
+    default: []
+  details:
+    description:
+      - List the MFA devices of every IAM user, one C(ListMFADevices) call or more per user.
+      - Users deleted since AWS generated the credential report are then left out.
+      - With V(false), devices are listed only for the users named in O(user_names).
+    type: bool
+    default: false
+  confirm_without_mfa:
+    description:
+      - List the MFA devices of every user whose credential report row says it has no MFA, one C(ListMFADevices) call or more per such user,
+        so that RV(users[].mfa_active) is current for them although the report can be up to four hours old.
+      - This is what a run that enrolls the users without MFA needs; users with MFA cost nothing more.
+    type: bool
+    default: false
+    version_added: 0.1.0
+  virtual_devices:
+    description:
+      - Also return every virtual MFA device of the account, assigned or not (RV(virtual_mfa_devices)), with one C(ListVirtualMFADevices) call
+        per thousand devices.
+    type: bool
+    default: false
+    version_added: 0.1.0
+  report_timeout:
+    description:
+      - How many seconds to wait for AWS to finish the credential report before failing.
+      - With V(0) the module asks for the report once and fails if AWS has not finished it.
+    type: int
+    default: 60
+extends_documentation_fragment:
+  - mfa.aws._attributes
+  - mfa.aws._attributes.INFO_MODULE
+  - mfa.aws._attributes.ACTION_GROUP
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+seealso:
+  - module: mfa.aws.iam_virtual_mfa
+  - module: mfa.aws.iam_mfa_enable
+  - module: amazon.aws.iam_mfa_device_info
+  - name: Getting credential reports for your AWS account
+    description: What the IAM credential report holds and how often AWS generates it.
+    link: https://docs.aws.amazon.com/IAM/latest/UserGuide/credential-reports.html
+  - name: Enable a virtual MFA device for your AWS account root user
+    description: The console steps that enable MFA for the root user.
+    link: https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html
+"""
+
+EXAMPLES = r"""
+- name: Audit the MFA of the account
+  mfa.aws.iam_mfa_info:
+  register: audit
+
+- name: Fail when the root user or an IAM user has no MFA
+  ansible.builtin.assert:
+    that: audit.summary.all_mfa_active
+    fail_msg: >-
+      Without MFA: {{ audit.summary.users_without_mfa_names | join(', ') }}
+      {{ '' if audit.root.mfa_active else '(and the root user: ' ~ audit.root.handoff.reason ~ ')' }}
+
+- name: List the MFA devices of two users
+  mfa.aws.iam_mfa_info:
+    user_names:
+      - alice
+      - bob
+  register: audit
+
+- name: List the MFA devices of every user, waiting up to five minutes for the credential report
+  mfa.aws.iam_mfa_info:
+    details: true
+    report_timeout: 300
+  register: audit
+
+- name: Show who uses which kind of MFA device
+  ansible.builtin.debug:
+    msg: "{{ item.user_name }}: {{ item.mfa_devices | map(attribute='kind') | join(', ') or 'no MFA' }}"
+  loop: "{{ audit.users }}"
+  loop_control:
+    label: "{{ item.user_name }}"
+"""
+
+RETURN = r"""
+account_id:
+  description: The id of the AWS account, from the root user's ARN in the credential report.
+  returned: always
+  type: str
+  sample: "123456789012"
+account_mfa_enabled:
+  description:
+    - Whether the root user has an MFA device, from C(AccountMFAEnabled) of C(GetAccountSummary).
+    - The same as RV(root.mfa_active).
+  returned: always
+  type: bool
+  sample: false
+report_generated_time:
+  description: When AWS generated the credential report that the user rows come from (ISO 8601).
+  returned: always
+  type: str
+  sample: "2025-06-01T09:30:12+00:00"
+root:
+  description: The root user of the account.
+  returned: always
+  type: dict
+  contains:
+    user:
+      description: How the credential report names the root user.
+      returned: always
+      type: str
+      sample: "<root_account>"
+    arn:
+      description: The ARN of the root user.
+      returned: always
+      type: str
+      sample: "arn:aws:iam::123456789012:root"
+    mfa_active:
+      description: Whether the root user has an MFA device, from C(GetAccountSummary) (current, unlike the credential report).
+      returned: always
+      type: bool
+      sample: false
+    password_enabled:
+      description:
+        - Whether the root user has a password, as the credential report says.
+        - V(null) when the report says C(not_supported), as AWS writes for the root user.
+      returned: always
+      type: bool
+      sample: null
+    handoff:
+      description: What the account owner does to enable MFA for the root user, which only the root user can do, in the AWS console.
+      returned: when the root user has no MFA
+      type: dict
+      contains:
+        reason:
+          description: Why a person has to do it.
+          returned: always
+          type: str
+          sample: >-
+            MFA for the root user can only be enabled in the AWS console, signed in as the root user:
+            no API call made with the account's own credentials can do it.
+        steps:
+          description: The console steps, in order.
+          returned: always
+          type: list
+          elements: str
+          sample:
+            - "Sign in to the AWS console as the root user (https://console.aws.amazon.com/, choose Root user, then the account's email address)."
+            - "Choose the account name at the top right, then Security credentials."
+            - "In the Multi-factor authentication (MFA) section, choose Assign MFA device."
+        documentation:
+          description: The AWS page with these steps.
+          returned: always
+          type: str
+          sample: "https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html"
+users:
+  description: Every IAM user of the account (not the root user), sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user_name:
+      description: The name of the user.
+      returned: always
+      type: str
+      sample: alice
+    arn:
+      description: The ARN of the user.
+      returned: always
+      type: str
+      sample: "arn:aws:iam::123456789012:user/alice"
+    user_creation_time:
+      description: When the user was created (ISO 8601).
+      returned: always
+      type: str
+      sample: "2024-11-02T08:15:40+00:00"
+    password_enabled:
+      description:
+        - Whether the user has a console password, as the credential report says.
+        - V(null) for a user named in O(user_names) that is newer than the credential report.
+      returned: always
+      type: bool
+      sample: true
+    mfa_active:
+      description:
+        - Whether the user has an MFA device.
+        - From the listed devices when they are listed, otherwise from the credential report.
+      returned: always
+      type: bool
+      sample: true
+    mfa_devices:
+      description: The MFA devices of the user.
+      returned: when the user is named in O(user_names), or with O(details=true)
+      type: list
+      elements: dict
+      contains:
+        serial_number:
+          description: The ARN of a virtual or FIDO device, or the serial number of a hardware token.
+          returned: always
+          type: str
+          sample: "arn:aws:iam::123456789012:mfa/alice"
+        kind:
+          description: V(virtual) (authenticator app), V(fido) (passkey or security key) or V(hardware) (hardware TOTP token).
+          returned: always
+          type: str
+          sample: virtual
+        user_name:
+          description: The name of the user the device is enabled for.
+          returned: always
+          type: str
+          sample: alice
+        enable_date:
+          description: When the device was enabled for the user (ISO 8601).
+          returned: always
+          type: str
+          sample: "2025-01-15T10:02:11+00:00"
+virtual_mfa_devices:
+  description:
+    - Every virtual MFA device of the account, assigned to a user or not, sorted by serial number. Never with a seed.
+  returned: with O(virtual_devices=true)
+  type: list
+  elements: dict
+  contains:
+    serial_number:
+      description: The ARN of the device.
+      returned: always
+      type: str
+      sample: "arn:aws:iam::123456789012:mfa/alice"
+    path:
+      description: The IAM path of the device.
+      returned: always
+      type: str
+      sample: /
+    name:
+      description: The name of the device.
+      returned: always
+      type: str
+      sample: alice
+    user_name:
+      description: The user the device is enabled for, V(null) when it is unassigned.
+      returned: always
+      type: str
+      sample: alice
+    enable_date:
+      description: When the device was enabled, V(null) when it is unassigned.
+      returned: always
+      type: str
+      sample: "2025-01-15T10:02:11+00:00"
+summary:
+  description: Counts of the account's MFA state.
+  returned: always
+  type: dict
+  contains:
+    users:
+      description: How many IAM users the account has, not counting the root user.
+      returned: always
+      type: int
+      sample: 3
+    users_with_mfa:
+      description: How many of them have MFA.
+      returned: always
+      type: int
+      sample: 2
+    users_without_mfa:
+      description: How many of them have no MFA.
+      returned: always
+      type: int
+      sample: 1
+    users_without_mfa_names:
+      description: The names of the users without MFA, sorted.
+      returned: always
+      type: list
+      elements: str
+      sample: ["carol"]
+    root_mfa_active:
+      description: Whether the root user has MFA.
+      returned: always
+      type: bool
+      sample: false
+    all_mfa_active:
+      description: Whether the root user and every IAM user have MFA.
+      returned: always
+      type: bool
+      sample: false
+"""
+
+from operator import itemgetter
+
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.amazon.aws.plugins.module_utils.iam import get_iam_user
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.mfa.aws.plugins.module_utils._credential_report import ROOT_USER
+from ansible_collections.mfa.aws.plugins.module_utils._credential_report import CredentialReportError
+from ansible_collections.mfa.aws.plugins.module_utils._credential_report import account_id
+from ansible_collections.mfa.aws.plugins.module_utils._credential_report import read_credential_report
+from ansible_collections.mfa.aws.plugins.module_utils._credential_report import root_mfa_handoff
+from ansible_collections.mfa.aws.plugins.module_utils._credential_report import split_root
+from ansible_collections.mfa.aws.plugins.module_utils._credential_report import summarize
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import account_mfa_enabled
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_user_devices
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_virtual_devices
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_mfa_device
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_virtual_device
+
+DEVICE_KEYS = ("serial_number", "kind", "user_name", "enable_date")
+
+
+def user_entry(row):
+    """A user of the result, from its credential report row."""
+    return {
+        "user_name": row["user"],
+        "arn": row["arn"],
+        "user_creation_time": row["user_creation_time"],
+        "password_enabled": row["password_enabled"],
+        "mfa_active": row["mfa_active"],
+    }
+
+
+def root_entry(root_row, mfa_active):
+    """The root user of the result; ``mfa_active`` is current, the report's row may not be."""
+    root = {"user": ROOT_USER, "arn": root_row["arn"], "mfa_active": mfa_active, "password_enabled": root_row["password_enabled"]}
+    if not mfa_active:
+        root["handoff"] = root_mfa_handoff()
+    return root
+
+
+def set_devices(user, devices):
+    """Add the listed devices to a user of the result, whose MFA state they settle."""
+    normalized = (normalize_mfa_device(device) for device in devices)
+    user["mfa_devices"] = sorted(({key: device.get(key) for key in DEVICE_KEYS} for device in normalized), key=itemgetter("serial_number"))
+    user["mfa_active"] = bool(devices)
+
+
+def devices_or_none(client, user_name):
+    """The MFA devices of the user, or None when the account has no user of that name."""
+    try:
+        return list_user_devices(client, user_name=user_name)
+    except AnsibleIAMError as e:
+        if error_code(e.exception) == "NoSuchEntity":
+            return None
+        raise
+
+
+def user_newer_than_report(client, user_name):
+    """A user of the result for a user that AWS created after it generated the credential report."""
+    user = get_iam_user(client, user_name, normalize=False)
+    return {
+        "user_name": user["UserName"],
+        "arn": user["Arn"],
+        "user_creation_time": user["CreateDate"].isoformat(),
+        "password_enabled": None,
+        "mfa_active": False,
+    }
+
+
+def virtual_device_entry(device):
+    """A virtual device of the result: where it is and whom it is enabled for."""
+    normalized = normalize_virtual_device(device)
+    return {key: normalized.get(key) for key in ("serial_number", "path", "name", "user_name", "enable_date")}
+
+
+def audit_account(client, user_names, details, report_timeout, confirm_without_mfa=False, virtual_devices=False):
+    rows, generated_time = read_credential_report(client, timeout=report_timeout)
+    root_row, user_rows = split_root(rows)
+    account = account_id(root_row)
+    users = {row["user"]: user_entry(row) for row in user_rows}
+
+    for user_name in dict.fromkeys(user_names):
+        devices = devices_or_none(client, user_name)
+        if devices is None:
+            raise AnsibleIAMError(message=f"no IAM user named {user_name} in account {account}: check user_names")
+        if user_name not in users:
+            users[user_name] = user_newer_than_report(client, user_name)
+        set_devices(users[user_name], devices)
+
+    if details or confirm_without_mfa:
+        unlisted = [name for name, user in users.items() if "mfa_devices" not in user and (details or not user["mfa_active"])]
+        for user_name in unlisted:
+            devices = devices_or_none(client, user_name)
+            if devices is None:
+                del users[user_name]  # deleted since AWS generated the report
+            else:
+                set_devices(users[user_name], devices)
+
+    root_mfa_active = account_mfa_enabled(client)
+    user_list = sorted(users.values(), key=itemgetter("user_name"))
+    extra = {}
+    if virtual_devices:
+        extra["virtual_mfa_devices"] = sorted((virtual_device_entry(d) for d in list_virtual_devices(client)), key=itemgetter("serial_number"))
+    return {
+        **extra,
+        "account_id": account,
+        "account_mfa_enabled": root_mfa_active,
+        "report_generated_time": generated_time,
+        "root": root_entry(root_row, root_mfa_active),
+        "users": user_list,
+        "summary": summarize(user_list, root_mfa_active),
+    }
+
+
+def main():
+    argument_spec = dict(
+        user_names=dict(type="list", elements="str", default=[]),
+        details=dict(type="bool", default=False),
+        report_timeout=dict(type="int", default=60),
+        confirm_without_mfa=dict(type="bool", default=False),
+        virtual_devices=dict(type="bool", default=False),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    if module.params["report_timeout"] < 0:
+        module.fail_json(msg="report_timeout must be 0 or more seconds")
+
+    client = iam_client(module)
+    try:
+        result = audit_account(
+            client,
+            module.params["user_names"],
+            module.params["details"],
+            module.params["report_timeout"],
+            confirm_without_mfa=module.params["confirm_without_mfa"],
+            virtual_devices=module.params["virtual_devices"],
+        )
+    except AnsibleIAMError as e:
+        module.fail_json_aws_error(e)
+    except CredentialReportError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""mfa.aws.iam_mfa_enable against the strict local endpoint: each behaviour in check mode, for real,
+then both again to show idempotence, with the resulting state read back with boto3."""
+from __future__ import annotations
+
+import json
+import time
+
+import pyotp
+import pytest
+
+from local_aws import is_write
+
+MODULE = "mfa.aws.iam_mfa_enable"
+ACCOUNT = "123456789012"
+SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/alice"
+TOKEN = "GAHT12345678"
+HINT = "the two codes are not consecutive codes of this device's seed: check the device clock or the seed"
+ROOT_HANDOFF = (
+    "AWS lets nobody enable MFA for the root user through the API, only in the console signed in as root: "
+    "run mfa.aws.iam_mfa_info (or playbooks/audit.yml) for the console steps to hand to the account owner"
+)
+STEPS = (("check", True), ("apply", False), ("check again", True), ("apply again", False))
+COUNT_CALLS = "{{ call_counts + [lookup('ansible.builtin.url', calls_url, split_lines=false) | from_json | length] }}"
+
+
+def iam_calls(calls):
+    return [call["action"] for call in calls if call["service"] == "iam"]
+
+
+def iam_writes(calls):
+    return [action for action in iam_calls(calls) if is_write(action)]
+
+
+def converge(ansible, aws, args, diff=False, steps=STEPS, seed=None):
+    """Run the module in check mode, for real, then both again, in one play; check mode must write nothing.
+
+    `seed` is the play's variable `seed`, for codes computed by the tasks (see LOOKUP_CODES).
+    Returns the registered results and the API calls of each run (counted from the endpoint's call
+    log after each task)."""
+    tasks = []
+    for name, check in steps:
+        tasks.append({"name": name, MODULE: args, "check_mode": check, "diff": diff})
+        tasks.append({"name": f"count the calls after {name}", "ansible.builtin.set_fact": {"call_counts": COUNT_CALLS}})
+    play_vars = {"call_counts": [0], "calls_url": f"{aws.url}/_local_aws/calls", "seed": seed}
+    play = {"hosts": "localhost", "gather_facts": False, "vars": play_vars, "tasks": tasks}
+    aws.reset_calls()
+    run = ansible.playbook(json.dumps([play]) + "\n")
+    assert run.rc == 0, run.output
+    by_task = {task["task"]: task["result"] for task in run.task_results}
+    counts = by_task[f"count the calls after {steps[-1][0]}"]["ansible_facts"]["call_counts"]
+    calls = aws.calls()
+    step_calls = [calls[start:end] for start, end in zip(counts, counts[1:])]
+    for (name, check), made in zip(steps, step_calls):
+        if check:
+            assert iam_writes(made) == [], f"{name} wrote"
+    return [by_task[name] for name, _check in steps], step_calls
+
+
+def changes(results):
+    return [result["changed"] for result in results]
+
+
+def codes(seed, windows_ago=0):
+    """Two consecutive codes of the device: those of the window `windows_ago` windows back and the one before."""
+    totp, now = pyotp.TOTP(seed), time.time() - 30 * windows_ago
+    return totp.at(now - 30), totp.at(now)
+
+
+# Codes computed by the mfa.aws.totp lookup from the play's `seed` when the task runs, as a
+# playbook would: they are fresh however long the earlier tasks took.
+LOOKUP_CODES = ("{{ lookup('mfa.aws.totp', seed, pair=true)[0] }}", "{{ lookup('mfa.aws.totp', seed, pair=true)[1] }}")
+
+
+def enable_args(serial_number, pair, user_name="alice", **extra):
+    return {"user_name": user_name, "serial_number": serial_number, "authentication_code_1": pair[0], "authentication_code_2": pair[1], **extra}
+
+
+def assert_clean_failure(aws, run, *secrets):
+    """A failed run whose message is one line, with no seed or code anywhere in the output."""
+    assert run.rc != 0
+    assert "\n" not in run.result["msg"]
+    assert not [seed for seed in aws.issued_seeds() if seed in run.output], "a seed appears in the output"
+    assert not [secret for secret in secrets if secret in run.output], "a code appears in the output"
+
+
+def virtual_device(aws, user_name="alice", name="alice"):
+    """Create the user and a virtual device; returns the device's seed."""
+    iam = aws.client("iam")
+    iam.create_user(UserName=user_name)
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+    return device["Base32StringSeed"].decode("ascii")
+
+
+def enabled_device(aws, user_name="alice", name="alice"):
+    """Create the user and a virtual device enabled for them with the older of the two pairs of codes
+    AWS accepts now; returns the device's seed."""
+    seed = virtual_device(aws, user_name, name)
+    pair = codes(seed, windows_ago=1)
+    serial = f"arn:aws:iam::{ACCOUNT}:mfa/{name}"
+    aws.client("iam").enable_mfa_device(UserName=user_name, SerialNumber=serial, AuthenticationCode1=pair[0], AuthenticationCode2=pair[1])
+    return seed
+
+
+def user_devices(aws, user_name="alice"):
+    return [device["SerialNumber"] for device in aws.client("iam").list_mfa_devices(UserName=user_name)["MFADevices"]]
+
+
+def test_virtual_device_is_enabled_with_two_codes(fresh_aws, ansible):
+    seed = virtual_device(fresh_aws)
+
+    results, calls = converge(ansible, fresh_aws, enable_args(SERIAL, LOOKUP_CODES), diff=True, seed=seed)
+
+    assert changes(results) == [True, True, False, False]
+    assert [iam_calls(made) for made in calls] == [["ListMFADevices"], ["ListMFADevices", "EnableMFADevice"], ["ListMFADevices"], ["ListMFADevices"]]
+    assert user_devices(fresh_aws) == [SERIAL]
+    assert results[1]["diff"] == {
+        "before": {"user_name": "alice", "serial_number": SERIAL, "enabled": False},
+        "after": {"user_name": "alice", "serial_number": SERIAL, "enabled": True},
+    }
+    assert results[3]["kind"] == "virtual"
+    assert results[3]["enable_date"]
+    assert results[3]["mfa_devices"] == [{"user_name": "alice", "serial_number": SERIAL, "enable_date": results[3]["enable_date"], "kind": "virtual"}]
+
+
+def test_enabled_device_costs_one_call_and_needs_no_codes(fresh_aws, ansible):
+    enabled_device(fresh_aws)
+
+    results, calls = converge(ansible, fresh_aws, {"user_name": "alice", "serial_number": SERIAL})
+
+    assert changes(results) == [False, False, False, False]
+    assert [iam_calls(made) for made in calls] == [["ListMFADevices"]] * 4
+    assert user_devices(fresh_aws) == [SERIAL]
+
+
+def test_codes_are_required_to_enable(fresh_aws, ansible):
+    virtual_device(fresh_aws)
+    fresh_aws.reset_calls()
+
+    run = ansible.module(MODULE, {"user_name": "alice", "serial_number": SERIAL})
+
+    assert_clean_failure(fresh_aws, run)
+    assert run.result["msg"].startswith(f"authentication_code_1 and authentication_code_2 are required to enable MFA device {SERIAL} for user alice")
+    assert iam_calls(fresh_aws.calls()) == ["ListMFADevices"]
+    assert user_devices(fresh_aws) == []
+
+
+def test_wrong_codes_fail_with_the_hint_and_change_nothing(fresh_aws, ansible):
+    seed = virtual_device(fresh_aws)
+    stale = codes(seed, windows_ago=20)
+    fresh_aws.reset_calls()
+
+    run = ansible.module(MODULE, enable_args(SERIAL, stale))
+
+    assert_clean_failure(fresh_aws, run, *stale)
+    assert run.result["msg"].startswith(f"Failed to enable MFA device {SERIAL} for user alice ({HINT})")
+    assert iam_calls(fresh_aws.calls()) == ["ListMFADevices", "EnableMFADevice"]
+    assert user_devices(fresh_aws) == []
+    assert fresh_aws.client("iam").list_virtual_mfa_devices()["VirtualMFADevices"][0].get("User") is None
+
+
+def test_badly_formed_code_is_refused_before_any_call(fresh_aws, ansible):
+    run = ansible.module(MODULE, enable_args(SERIAL, ("12345", "271828")))
+
+    assert_clean_failure(fresh_aws, run, "271828")
+    assert run.result["msg"] == "authentication_code_1 must be exactly 6 digits (quote it in YAML to keep a leading zero)"
+    assert fresh_aws.calls() == []
+
+
+def test_device_of_another_user_is_refused_naming_that_user(fresh_aws, ansible):
+    pair = codes(enabled_device(fresh_aws, user_name="bob", name="bob"))
+    fresh_aws.client("iam").create_user(UserName="alice")
+    bobs_serial = f"arn:aws:iam::{ACCOUNT}:mfa/bob"
+    fresh_aws.reset_calls()
+
+    run = ansible.module(MODULE, enable_args(bobs_serial, pair))
+
+    assert_clean_failure(fresh_aws, run, *pair)
+    assert run.result["msg"].startswith(
+        f"Failed to enable MFA device {bobs_serial} for user alice: it is enabled for user bob, deactivate it there first (mfa.aws.iam_mfa_enable state=absent)"
+    )
+    assert "EntityAlreadyExists" in run.result["msg"]
+    assert iam_calls(fresh_aws.calls()) == ["ListMFADevices", "EnableMFADevice", "ListVirtualMFADevices"]
+    assert user_devices(fresh_aws, "bob") == [bobs_serial]
+    assert user_devices(fresh_aws, "alice") == []
+
+
+def test_hardware_token_is_enabled(fresh_aws, ansible):
+    seed = pyotp.random_base32()
+    fresh_aws.register_hardware_token(TOKEN, seed)
+    fresh_aws.client("iam").create_user(UserName="alice")
+
+    results, calls = converge(ansible, fresh_aws, enable_args(TOKEN, LOOKUP_CODES), seed=seed)
+
+    assert changes(results) == [True, True, False, False]
+    assert iam_writes(calls[1]) == ["EnableMFADevice"]
+    assert user_devices(fresh_aws) == [TOKEN]
+    assert results[3]["kind"] == "hardware"
+
+
+def test_device_is_resynced_on_every_real_run(fresh_aws, ansible):
+    seed = enabled_device(fresh_aws)
+    # No fourth step: AWS accepts a pair of codes once, so another real run needs the next window.
+    steps = STEPS[:3]
+
+    results, calls = converge(ansible, fresh_aws, enable_args(SERIAL, LOOKUP_CODES, state="resynced"), steps=steps, seed=seed)
+
+    assert changes(results) == [True, True, True]
+    assert [iam_writes(made) for made in calls] == [[], ["ResyncMFADevice"], []]
+    assert user_devices(fresh_aws) == [SERIAL]
+
+
+def test_resync_of_a_device_that_is_not_enabled_fails(fresh_aws, ansible):
+    seed = virtual_device(fresh_aws)
+    pair = codes(seed)
+    fresh_aws.reset_calls()
+
+    run = ansible.module(MODULE, enable_args(SERIAL, pair, state="resynced"))
+
+    assert_clean_failure(fresh_aws, run, *pair)
+    assert run.result["msg"].startswith(f"MFA device {SERIAL} is not enabled for user alice")
+    assert iam_writes(fresh_aws.calls()) == []
+
+
+def test_device_is_deactivated(fresh_aws, ansible):
+    enabled_device(fresh_aws)
+
+    results, calls = converge(ansible, fresh_aws, {"user_name": "alice", "serial_number": SERIAL, "state": "absent"}, diff=True)
+
+    assert changes(results) == [True, True, False, False]
+    assert iam_writes(calls[1]) == ["DeactivateMFADevice"]
+    assert user_devices(fresh_aws) == []
+    assert results[1]["mfa_devices"] == []
+    assert results[1]["diff"]["after"]["enabled"] is False
+
+
+def test_unknown_user_is_named_in_one_line(fresh_aws, ansible):
+    run = ansible.module(MODULE, {"user_name": "nobody", "serial_number": SERIAL})
+
+    assert_clean_failure(fresh_aws, run)
+    assert run.result["msg"].startswith("Failed to list the MFA devices of user nobody (no IAM user named nobody: check user_name)")
+    assert iam_calls(fresh_aws.calls()) == ["ListMFADevices"]
+
+
+@pytest.mark.parametrize("user_name", ["<root_account>", f"arn:aws:iam::{ACCOUNT}:root"])
+def test_root_user_is_refused_without_any_call(fresh_aws, ansible, user_name):
+    run = ansible.module(MODULE, enable_args(SERIAL, ("271828", "314159"), user_name=user_name))
+
+    assert_clean_failure(fresh_aws, run, "271828", "314159")
+    assert run.result["msg"] == ROOT_HANDOFF
+    assert fresh_aws.calls() == []
+
+
+def test_enrollment_survives_throttling(fresh_aws, ansible):
+    seed = pyotp.random_base32()
+    fresh_aws.register_hardware_token(TOKEN, seed)
+    fresh_aws.client("iam").create_user(UserName="alice")
+    # With this seed, the endpoint throttles the first two EnableMFADevice calls of the real run.
+    fresh_aws.throttle(0.3, service="iam", seed=2)
+
+    results, calls = converge(ansible, fresh_aws, enable_args(TOKEN, LOOKUP_CODES), seed=seed)
+
+    fresh_aws.throttle(0)
+    assert [(call["action"], call.get("throttled", False)) for call in calls[1]] == [
+        ("ListMFADevices", False), ("EnableMFADevice", True), ("EnableMFADevice", True), ("EnableMFADevice", False),
+    ]
+    assert changes(results) == [True, True, False, False]
+    assert user_devices(fresh_aws) == [TOKEN]
+
+
+ENROL_PLAY = """
+- name: Give a user a virtual MFA device, enabled with codes computed from its seed
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Create the device
+      mfa.aws.iam_virtual_mfa:
+        name: "{{ user }}"
+      register: device
+      no_log: true
+
+    - name: Enable it with two consecutive codes
+      mfa.aws.iam_mfa_enable:
+        user_name: "{{ user }}"
+        serial_number: "{{ device.serial_number }}"
+        authentication_code_1: "{{ codes[0] }}"
+        authentication_code_2: "{{ codes[1] }}"
+      vars:
+        codes: "{{ lookup('mfa.aws.totp', device.base32_seed, pair=true) }}"
+      when: device.base32_seed is defined
+      register: enabled
+      no_log: true
+
+    - name: The device is enabled for the user
+      ansible.builtin.assert:
+        that:
+          - enabled is changed
+          - enabled.mfa_devices | map(attribute='serial_number') | list == [device.serial_number]
+      no_log: true
+"""
+
+
+@pytest.mark.parametrize("verbosity", [0, 4])
+def test_enrollment_with_the_totp_lookup_keeps_seeds_out_of_the_output(fresh_aws, ansible, verbosity):
+    fresh_aws.client("iam").create_user(UserName="alice")
+    fresh_aws.reset_calls()
+
+    run = ansible.playbook(ENROL_PLAY, extra_vars={"user": "alice"}, verbosity=verbosity)
+
+    assert run.rc == 0, run.output
+    assert run.recap["localhost"]["failed"] == 0
+    assert iam_calls(fresh_aws.calls()) == ["ListVirtualMFADevices", "CreateVirtualMFADevice", "ListMFADevices", "EnableMFADevice"]
+    assert user_devices(fresh_aws) == [SERIAL]
+    assert not [seed for seed in fresh_aws.issued_seeds() if seed in run.output], "a seed appears in the output"

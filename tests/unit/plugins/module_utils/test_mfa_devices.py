@@ -1,0 +1,282 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import datetime
+from unittest.mock import MagicMock
+
+import botocore.exceptions
+import pytest
+
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+
+from ansible_collections.mfa.aws.plugins.module_utils import _mfa_devices as mfa
+
+VIRTUAL_ARN = "arn:aws:iam::123456789012:mfa/alice"
+SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def client_error(code, operation="EnableMFADevice", message="AWS says no"):
+    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
+def failing_client(method, exception):
+    client = MagicMock()
+    getattr(client, method).side_effect = exception
+    return client
+
+
+def paginating_client(exception):
+    """A client whose paginators raise exception when the pages are read."""
+    client = MagicMock()
+    client.get_paginator.return_value.paginate.return_value.build_full_result.side_effect = exception
+    return client
+
+
+@pytest.mark.parametrize(
+    "serial_number, kind",
+    [
+        (VIRTUAL_ARN, mfa.VIRTUAL),
+        ("arn:aws:iam::123456789012:mfa/team/alice", mfa.VIRTUAL),
+        ("arn:aws-us-gov:iam::123456789012:mfa/alice", mfa.VIRTUAL),
+        ("arn:aws:iam::123456789012:u2f/user/alice/key-ABCDEFGHIJKLMNOPQRSTUVWXYZ", mfa.FIDO),
+        ("GAHT12345678", mfa.HARDWARE),
+        ("mfa/alice", mfa.HARDWARE),
+    ],
+)
+def test_device_kind(serial_number, kind):
+    assert mfa.device_kind(serial_number) == kind
+
+
+@pytest.mark.parametrize(
+    "user_name, root",
+    [
+        ("<root_account>", True),
+        ("arn:aws:iam::123456789012:root", True),
+        ("arn:aws-us-gov:iam::123456789012:root", True),
+        ("alice", False),
+        ("root", False),
+        ("arn:aws:iam::123456789012:user/root", False),
+    ],
+)
+def test_is_root_user(user_name, root):
+    assert mfa.is_root_user(user_name) is root
+
+
+@pytest.mark.parametrize("name", ["alice", "a", "build-robot_1+ops=x,y.z@example", "x" * 226])
+def test_validate_device_name_accepts_iam_names(name):
+    assert mfa.validate_device_name(name) is None
+
+
+@pytest.mark.parametrize("name", ["", "x" * 227, "alice smith", "team/alice", "alice!", "élise"])
+def test_validate_device_name_refuses_what_iam_refuses(name):
+    assert "1 to 226 characters" in mfa.validate_device_name(name)
+
+
+@pytest.mark.parametrize("path", ["/", "/team/", "/a/b/c/", "/" + "p" * 510 + "/"])
+def test_validate_path_accepts_iam_paths(path):
+    assert mfa.validate_path(path) is None
+
+
+@pytest.mark.parametrize("path", ["", "team/", "/team", "/" + "p" * 511 + "/", "/t eam/", "/équipe/"])
+def test_validate_path_refuses_what_iam_refuses(path):
+    assert "must begin and end with /" in mfa.validate_path(path)
+
+
+@pytest.mark.parametrize("code", ["123456", "012345", "000000"])
+def test_validate_code_accepts_six_digits(code):
+    assert mfa.validate_code(code)
+
+
+@pytest.mark.parametrize("code", [None, "", "12345", "1234567", "12345a", " 123456", "123456\n", "١٢٣٤٥٦"])
+def test_validate_code_refuses_anything_else(code):
+    assert not mfa.validate_code(code)
+
+
+@pytest.mark.parametrize("serial_number", [VIRTUAL_ARN, "GAHT12345678", "arn:aws:iam::123456789012:u2f/user/alice/key-ABC"])
+def test_validate_serial_number_accepts_devices(serial_number):
+    assert mfa.validate_serial_number(serial_number) is None
+
+
+@pytest.mark.parametrize("serial_number", ["GAHT1234", "GAHT 12345678", "x" * 257])
+def test_validate_serial_number_refuses_bad_hardware_serials(serial_number):
+    assert "9 to 256 characters" in mfa.validate_serial_number(serial_number)
+
+
+@pytest.mark.parametrize(
+    "serial_number, path, name",
+    [
+        (VIRTUAL_ARN, "/", "alice"),
+        ("arn:aws:iam::123456789012:mfa/team/alice", "/team/", "alice"),
+        ("arn:aws:iam::123456789012:mfa/a/b/alice", "/a/b/", "alice"),
+    ],
+)
+def test_split_virtual_serial_inverts_the_suffix(serial_number, path, name):
+    assert mfa.split_virtual_serial(serial_number) == (path, name)
+    assert serial_number.endswith(mfa.virtual_serial_suffix(path, name))
+
+
+def test_normalize_virtual_device_never_has_the_seed():
+    device = {
+        "SerialNumber": "arn:aws:iam::123456789012:mfa/team/alice",
+        "Base32StringSeed": SEED.encode(),
+        "QRCodePNG": b"\x89PNG\r\n",
+        "User": {"UserName": "alice", "UserId": "AIDAEXAMPLE", "Arn": "arn:aws:iam::123456789012:user/alice"},
+        "EnableDate": datetime.datetime(2024, 6, 1, 9, 30, tzinfo=datetime.timezone.utc),
+        "Tags": [{"Key": "owner", "Value": "alice"}],
+    }
+
+    result = mfa.normalize_virtual_device(device)
+
+    assert result == {
+        "serial_number": "arn:aws:iam::123456789012:mfa/team/alice",
+        "path": "/team/",
+        "name": "alice",
+        "user_name": "alice",
+        "enable_date": "2024-06-01T09:30:00+00:00",
+        "tags": {"owner": "alice"},
+    }
+    assert SEED not in repr(result)
+
+
+def test_normalize_virtual_device_unassigned_with_given_tags():
+    result = mfa.normalize_virtual_device({"SerialNumber": VIRTUAL_ARN, "Base32StringSeed": SEED.encode()}, {"team": "ops"})
+
+    assert result == {"serial_number": VIRTUAL_ARN, "path": "/", "name": "alice", "user_name": None, "enable_date": None, "tags": {"team": "ops"}}
+
+
+def test_normalize_mfa_device_adds_the_kind():
+    device = {"UserName": "bob", "SerialNumber": "GAHT12345678", "EnableDate": datetime.datetime(2024, 6, 1, tzinfo=datetime.timezone.utc)}
+
+    assert mfa.normalize_mfa_device(device) == {
+        "user_name": "bob",
+        "serial_number": "GAHT12345678",
+        "enable_date": "2024-06-01T00:00:00+00:00",
+        "kind": mfa.HARDWARE,
+    }
+
+
+def test_wrong_codes_fail_with_the_hint_and_without_the_codes():
+    client = failing_client("enable_mfa_device", client_error("InvalidAuthenticationCode"))
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        mfa.enable_device(client, user_name="alice", serial_number=VIRTUAL_ARN, code_1="271828", code_2="314159")
+
+    message = raised.value.message
+    assert message == (
+        f"Failed to enable MFA device {VIRTUAL_ARN} for user alice "
+        "(the two codes are not consecutive codes of this device's seed: check the device clock or the seed)"
+    )
+    assert "271828" not in str(raised.value) and "314159" not in str(raised.value)
+    assert mfa.error_code(raised.value.exception) == "InvalidAuthenticationCode"
+
+
+def test_enable_on_a_device_of_another_user_gets_the_call_specific_hint():
+    client = failing_client("enable_mfa_device", client_error("EntityAlreadyExists"))
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        mfa.enable_device(client, user_name="alice", serial_number=VIRTUAL_ARN, code_1="271828", code_2="314159")
+
+    assert raised.value.message.endswith("(the device is enabled for a user already: deactivate it there first)")
+
+
+def test_unknown_user_is_named_in_one_line():
+    client = paginating_client(client_error("NoSuchEntity", "ListMFADevices", "The user with name nobody cannot be found."))
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        mfa.list_user_devices(client, user_name="nobody")
+
+    assert raised.value.message == "Failed to list the MFA devices of user nobody (no IAM user named nobody: check user_name)"
+    assert "\n" not in str(raised.value)
+
+
+def test_missing_entity_returns_the_missing_value():
+    client = failing_client("delete_virtual_mfa_device", client_error("NoSuchEntity", "DeleteVirtualMFADevice"))
+
+    assert mfa.delete_virtual_device(client, serial_number=VIRTUAL_ARN) is False
+
+
+def test_missing_tags_are_an_empty_dict():
+    client = paginating_client(client_error("NoSuchEntity", "ListMFADeviceTags"))
+
+    assert mfa.list_device_tags(client, serial_number=VIRTUAL_ARN) == {}
+
+
+# One call of the shared layer for each client method, with harmless arguments.
+CALLS = {
+    "create_virtual_mfa_device": lambda client: mfa.create_virtual_device(client, path="/", name="alice", tags=None),
+    "delete_virtual_mfa_device": lambda client: mfa.delete_virtual_device(client, serial_number=VIRTUAL_ARN),
+    "enable_mfa_device": lambda client: mfa.enable_device(client, user_name="alice", serial_number=VIRTUAL_ARN, code_1="271828", code_2="314159"),
+    "deactivate_mfa_device": lambda client: mfa.deactivate_device(client, user_name="alice", serial_number=VIRTUAL_ARN),
+    "resync_mfa_device": lambda client: mfa.resync_device(client, user_name="alice", serial_number=VIRTUAL_ARN, code_1="271828", code_2="314159"),
+    "tag_mfa_device": lambda client: mfa.tag_device(client, serial_number=VIRTUAL_ARN, tags={"owner": "alice"}),
+}
+
+
+@pytest.mark.parametrize(
+    "code, method, hint",
+    [
+        ("DeleteConflict", "delete_virtual_mfa_device", "deactivate it first (or set force=true)"),
+        ("LimitExceeded", "create_virtual_mfa_device", "the account has the most MFA devices AWS allows"),
+        ("LimitExceeded", "enable_mfa_device", "the user already has 8 MFA devices"),
+        ("AccessDenied", "deactivate_mfa_device", "lack this IAM permission"),
+        ("ExpiredToken", "resync_mfa_device", "assume the role again"),
+        ("Throttling", "tag_mfa_device", "AWS throttled every retry"),
+    ],
+)
+def test_errors_a_person_can_act_on_have_a_hint(code, method, hint):
+    client = failing_client(method, client_error(code))
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        CALLS[method](client)
+
+    assert hint in raised.value.message
+
+
+def test_other_errors_have_no_hint():
+    client = failing_client("tag_mfa_device", client_error("ServiceFailure", "TagMFADevice"))
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        mfa.tag_device(client, serial_number=VIRTUAL_ARN, tags={"owner": "alice"})
+
+    assert raised.value.message == f"Failed to tag MFA device {VIRTUAL_ARN}"
+
+
+def test_botocore_errors_become_ansible_errors():
+    client = failing_client("untag_mfa_device", botocore.exceptions.EndpointConnectionError(endpoint_url="https://iam.amazonaws.com"))
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        mfa.untag_device(client, serial_number=VIRTUAL_ARN, tag_keys=["owner"])
+
+    assert raised.value.message == f"Failed to untag MFA device {VIRTUAL_ARN}"
+    assert isinstance(raised.value.exception, botocore.exceptions.EndpointConnectionError)
+
+
+def test_create_sends_tags_only_when_given():
+    client = MagicMock()
+    client.create_virtual_mfa_device.return_value = {"VirtualMFADevice": {"SerialNumber": VIRTUAL_ARN}}
+
+    mfa.create_virtual_device(client, path="/", name="alice", tags={"owner": "alice"})
+    mfa.create_virtual_device(client, path="/", name="alice", tags={})
+
+    tagged, untagged = client.create_virtual_mfa_device.call_args_list
+    assert tagged.kwargs == {"aws_retry": True, "Path": "/", "VirtualMFADeviceName": "alice", "Tags": [{"Key": "owner", "Value": "alice"}]}
+    assert untagged.kwargs == {"aws_retry": True, "Path": "/", "VirtualMFADeviceName": "alice"}
+
+
+def test_find_virtual_device_matches_path_and_name_exactly():
+    client = MagicMock()
+    client.get_paginator.return_value.paginate.return_value.build_full_result.return_value = {
+        "VirtualMFADevices": [
+            {"SerialNumber": "arn:aws:iam::123456789012:mfa/team/alice"},
+            {"SerialNumber": "arn:aws:iam::123456789012:mfa/xalice"},
+            {"SerialNumber": VIRTUAL_ARN},
+        ]
+    }
+
+    assert mfa.find_virtual_device(client, "/", "alice") == {"SerialNumber": VIRTUAL_ARN}
+    assert mfa.find_virtual_device(client, "/team/", "alice") == {"SerialNumber": "arn:aws:iam::123456789012:mfa/team/alice"}
+    assert mfa.find_virtual_device(client, "/other/", "alice") is None

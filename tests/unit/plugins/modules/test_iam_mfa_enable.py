@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import datetime
+from unittest.mock import MagicMock
+
+import botocore.exceptions
+import pytest
+
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import ROOT_HANDOFF
+from ansible_collections.mfa.aws.plugins.modules import iam_mfa_enable
+
+SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+TOKEN = "GAHT12345678"
+CODES = ("271828", "314159")
+ENABLED = datetime.datetime(2024, 6, 1, 9, 30, tzinfo=datetime.timezone.utc)
+WRITES = ("enable_mfa_device", "deactivate_mfa_device", "resync_mfa_device")
+
+
+def listed(serial_number, user_name="alice"):
+    return {"UserName": user_name, "SerialNumber": serial_number, "EnableDate": ENABLED}
+
+
+def fake_iam(user_devices=(), virtual_devices=()):
+    """An IAM client whose listings return these devices and whose writes succeed."""
+    pages = {
+        "list_mfa_devices": {"MFADevices": list(user_devices)},
+        "list_virtual_mfa_devices": {"VirtualMFADevices": list(virtual_devices)},
+    }
+    client = MagicMock()
+
+    def paginator(name):
+        result = MagicMock()
+        result.paginate.return_value.build_full_result.return_value = pages[name]
+        return result
+
+    client.get_paginator.side_effect = paginator
+    return client
+
+
+def calls(client):
+    """The AWS operations called, listings named by their paginator."""
+    return [args[0] if name == "get_paginator" else name for name, args, _kwargs in client.method_calls]
+
+
+def writes(client):
+    return [name for name in calls(client) if name in WRITES]
+
+
+def already_enabled_error():
+    return botocore.exceptions.ClientError({"Error": {"Code": "EntityAlreadyExists", "Message": "in use"}}, "EnableMFADevice")
+
+
+@pytest.mark.parametrize("user_name", ["<root_account>", "arn:aws:iam::123456789012:root"])
+def test_root_user_is_handed_off(user_name):
+    assert iam_mfa_enable.argument_problem(user_name, SERIAL, CODES) == ROOT_HANDOFF
+
+
+@pytest.mark.parametrize(
+    "codes, option",
+    [(("12345", "314159"), "authentication_code_1"), (("271828", "31415a"), "authentication_code_2"), (("0271828", None), "authentication_code_1")],
+)
+def test_bad_codes_are_refused_without_quoting_them(codes, option):
+    problem = iam_mfa_enable.argument_problem("alice", SERIAL, codes)
+
+    assert problem == f"{option} must be exactly 6 digits (quote it in YAML to keep a leading zero)"
+    assert not any(code and code in problem for code in codes)
+
+
+def test_bad_hardware_serial_is_refused():
+    assert "9 to 256 characters" in iam_mfa_enable.argument_problem("alice", "GAHT 1", CODES)
+
+
+@pytest.mark.parametrize("codes", [CODES, (None, None)])
+def test_good_arguments_have_no_problem(codes):
+    assert iam_mfa_enable.argument_problem("alice", TOKEN, codes) is None
+
+
+def test_enabled_device_is_no_change_with_one_call_and_no_codes():
+    client = fake_iam([listed(SERIAL), listed(TOKEN)])
+
+    result = iam_mfa_enable.ensure_enabled(client, False, "alice", SERIAL, (None, None))
+
+    assert result == {
+        "changed": False,
+        "user_name": "alice",
+        "serial_number": SERIAL,
+        "kind": "virtual",
+        "enable_date": "2024-06-01T09:30:00+00:00",
+        "mfa_devices": [
+            {"user_name": "alice", "serial_number": SERIAL, "enable_date": "2024-06-01T09:30:00+00:00", "kind": "virtual"},
+            {"user_name": "alice", "serial_number": TOKEN, "enable_date": "2024-06-01T09:30:00+00:00", "kind": "hardware"},
+        ],
+        "diff": {
+            "before": {"user_name": "alice", "serial_number": SERIAL, "enabled": True},
+            "after": {"user_name": "alice", "serial_number": SERIAL, "enabled": True},
+        },
+    }
+    assert calls(client) == ["list_mfa_devices"]
+
+
+def test_enabling_without_codes_says_they_are_required():
+    client = fake_iam()
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        iam_mfa_enable.ensure_enabled(client, False, "alice", SERIAL, (None, None))
+
+    assert raised.value.message.startswith(f"authentication_code_1 and authentication_code_2 are required to enable MFA device {SERIAL} for user alice")
+    assert writes(client) == []
+
+
+@pytest.mark.parametrize("check_mode, expected_calls", [(True, ["list_mfa_devices"]), (False, ["list_mfa_devices", "enable_mfa_device"])])
+def test_enabling_reads_once_and_writes_once(check_mode, expected_calls):
+    client = fake_iam([listed(TOKEN)])
+
+    result = iam_mfa_enable.ensure_enabled(client, check_mode, "alice", SERIAL, CODES)
+
+    assert result["changed"] is True
+    assert result["diff"]["before"]["enabled"] is False and result["diff"]["after"]["enabled"] is True
+    assert [device["serial_number"] for device in result["mfa_devices"]] == [TOKEN, SERIAL]
+    assert result["enable_date"] == result["mfa_devices"][1]["enable_date"]
+    assert calls(client) == expected_calls
+
+
+def test_enabling_sends_the_codes():
+    client = fake_iam()
+
+    iam_mfa_enable.ensure_enabled(client, False, "alice", TOKEN, CODES)
+
+    client.enable_mfa_device.assert_called_once_with(
+        aws_retry=True, UserName="alice", SerialNumber=TOKEN, AuthenticationCode1=CODES[0], AuthenticationCode2=CODES[1]
+    )
+
+
+def test_virtual_device_of_another_user_is_named():
+    client = fake_iam(virtual_devices=[{"SerialNumber": SERIAL, "User": {"UserName": "bob"}}])
+    client.enable_mfa_device.side_effect = already_enabled_error()
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        iam_mfa_enable.ensure_enabled(client, False, "alice", SERIAL, CODES)
+
+    assert raised.value.message == (
+        f"Failed to enable MFA device {SERIAL} for user alice: it is enabled for user bob, deactivate it there first (mfa.aws.iam_mfa_enable state=absent)"
+    )
+    assert calls(client) == ["list_mfa_devices", "enable_mfa_device", "list_virtual_mfa_devices"]
+
+
+def test_hardware_token_of_another_user_keeps_the_aws_error():
+    client = fake_iam()
+    client.enable_mfa_device.side_effect = already_enabled_error()
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        iam_mfa_enable.ensure_enabled(client, False, "alice", TOKEN, CODES)
+
+    assert raised.value.message == f"Failed to enable MFA device {TOKEN} for user alice (the device is enabled for a user already: deactivate it there first)"
+    assert calls(client) == ["list_mfa_devices", "enable_mfa_device"]
+
+
+def test_deactivating_a_device_that_is_not_enabled_is_no_change():
+    client = fake_iam([listed(TOKEN)])
+
+    result = iam_mfa_enable.ensure_deactivated(client, False, "alice", SERIAL)
+
+    assert result["changed"] is False
+    assert "enable_date" not in result
+    assert result["diff"]["before"] == result["diff"]["after"] == {"user_name": "alice", "serial_number": SERIAL, "enabled": False}
+    assert writes(client) == []
+
+
+@pytest.mark.parametrize("check_mode, expected_writes", [(True, []), (False, ["deactivate_mfa_device"])])
+def test_deactivating_an_enabled_device(check_mode, expected_writes):
+    client = fake_iam([listed(SERIAL), listed(TOKEN)])
+
+    result = iam_mfa_enable.ensure_deactivated(client, check_mode, "alice", SERIAL)
+
+    assert result["changed"] is True
+    assert [device["serial_number"] for device in result["mfa_devices"]] == [TOKEN]
+    assert result["diff"]["after"]["enabled"] is False
+    assert writes(client) == expected_writes
+
+
+@pytest.mark.parametrize("check_mode, expected_writes", [(True, []), (False, ["resync_mfa_device"])])
+def test_resync_always_changes(check_mode, expected_writes):
+    client = fake_iam([listed(TOKEN)])
+
+    result = iam_mfa_enable.resync(client, check_mode, "alice", TOKEN, CODES)
+
+    assert result["changed"] is True
+    assert result["kind"] == "hardware"
+    assert writes(client) == expected_writes
+
+
+def test_resync_of_a_device_that_is_not_enabled_fails_before_writing():
+    client = fake_iam()
+
+    with pytest.raises(AnsibleIAMError, match=f"MFA device {TOKEN} is not enabled for user alice"):
+        iam_mfa_enable.resync(client, False, "alice", TOKEN, CODES)
+
+    assert writes(client) == []

@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from botocore.exceptions import ClientError
+
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+
+from ansible_collections.mfa.aws.plugins.modules.iam_mfa_info import audit_account
+from ansible_collections.mfa.aws.plugins.modules.iam_mfa_info import set_devices
+
+ACCOUNT = "123456789012"
+HEADER = "user,arn,user_creation_time,password_enabled,password_last_used,mfa_active,access_key_1_active"
+ENABLED = datetime.datetime(2025, 1, 15, 10, 2, 11, tzinfo=datetime.timezone.utc)
+
+
+def row(user, mfa_active, password_enabled="true"):
+    arn = f"arn:aws:iam::{ACCOUNT}:root" if user == "<root_account>" else f"arn:aws:iam::{ACCOUNT}:user/{user}"
+    return f"{user},{arn},2024-01-02T03:04:05+00:00,{password_enabled},N/A,{str(mfa_active).lower()},false"
+
+
+def device(user_name, serial_number):
+    return {"UserName": user_name, "SerialNumber": serial_number, "EnableDate": ENABLED}
+
+
+class Pages:
+    def __init__(self, devices):
+        self.devices = devices
+
+    def build_full_result(self):
+        return {"MFADevices": self.devices}
+
+
+class Paginator:
+    def __init__(self, client):
+        self.client = client
+
+    def paginate(self, UserName):
+        self.client.calls.append(("ListMFADevices", UserName))
+        if UserName not in self.client.live_users:
+            raise ClientError({"Error": {"Code": "NoSuchEntity", "Message": f"The user with name {UserName} cannot be found."}}, "ListMFADevices")
+        return Pages(self.client.devices.get(UserName, []))
+
+
+class IAM:
+    """An IAM client of one account: a credential report, the live users, their devices and the root user's MFA."""
+
+    def __init__(self, report_rows, live_users=None, devices=None, root_mfa=False):
+        self.report = "\n".join([HEADER, row("<root_account>", root_mfa, "not_supported")] + report_rows) + "\n"
+        self.live_users = live_users if live_users is not None else [r.split(",")[0] for r in report_rows]
+        self.devices = devices or {}
+        self.root_mfa = root_mfa
+        self.calls = []
+
+    def generate_credential_report(self, aws_retry=False):
+        self.calls.append("GenerateCredentialReport")
+        return {"State": "COMPLETE"}
+
+    def get_credential_report(self, aws_retry=False):
+        self.calls.append("GetCredentialReport")
+        return {"Content": self.report.encode(), "GeneratedTime": datetime.datetime(2025, 6, 1, 9, 30, 12, tzinfo=datetime.timezone.utc)}
+
+    def get_account_summary(self, aws_retry=False):
+        self.calls.append("GetAccountSummary")
+        return {"SummaryMap": {"Users": len(self.live_users), "AccountMFAEnabled": int(self.root_mfa)}}
+
+    def get_paginator(self, operation):
+        assert operation == "list_mfa_devices"
+        return Paginator(self)
+
+    def get_user(self, UserName):
+        self.calls.append(("GetUser", UserName))
+        return {"User": {"UserName": UserName, "Arn": f"arn:aws:iam::{ACCOUNT}:user/{UserName}", "CreateDate": ENABLED}}
+
+
+def audit(client, user_names=(), details=False):
+    return audit_account(client, list(user_names), details, report_timeout=60)
+
+
+def test_audit_reads_the_report_and_the_account_summary_only():
+    client = IAM([row("carol", False), row("alice", True), row("bob", False, "false")])
+    result = audit(client)
+    assert client.calls == ["GenerateCredentialReport", "GetCredentialReport", "GetAccountSummary"]
+    assert result["account_id"] == ACCOUNT
+    assert result["account_mfa_enabled"] is False
+    assert result["report_generated_time"] == "2025-06-01T09:30:12+00:00"
+    assert result["users"] == [
+        {
+            "user_name": "alice",
+            "arn": f"arn:aws:iam::{ACCOUNT}:user/alice",
+            "user_creation_time": "2024-01-02T03:04:05+00:00",
+            "password_enabled": True,
+            "mfa_active": True,
+        },
+        {
+            "user_name": "bob",
+            "arn": f"arn:aws:iam::{ACCOUNT}:user/bob",
+            "user_creation_time": "2024-01-02T03:04:05+00:00",
+            "password_enabled": False,
+            "mfa_active": False,
+        },
+        {
+            "user_name": "carol",
+            "arn": f"arn:aws:iam::{ACCOUNT}:user/carol",
+            "user_creation_time": "2024-01-02T03:04:05+00:00",
+            "password_enabled": True,
+            "mfa_active": False,
+        },
+    ]
+    assert result["summary"] == {
+        "users": 3,
+        "users_with_mfa": 1,
+        "users_without_mfa": 2,
+        "users_without_mfa_names": ["bob", "carol"],
+        "root_mfa_active": False,
+        "all_mfa_active": False,
+    }
+
+
+def test_root_without_mfa_gets_the_handoff():
+    root = audit(IAM([], root_mfa=False))["root"]
+    assert root["user"] == "<root_account>"
+    assert root["arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    assert root["mfa_active"] is False
+    assert root["password_enabled"] is None
+    assert "Assign MFA device" in " ".join(root["handoff"]["steps"])
+
+
+def test_root_with_mfa_has_no_handoff():
+    result = audit(IAM([row("alice", True)], root_mfa=True))
+    assert result["root"] == {"user": "<root_account>", "arn": f"arn:aws:iam::{ACCOUNT}:root", "mfa_active": True, "password_enabled": None}
+    assert result["account_mfa_enabled"] is True
+    assert result["summary"]["all_mfa_active"] is True
+
+
+def test_user_names_list_the_devices_of_those_users_only():
+    devices = {"alice": [device("alice", f"arn:aws:iam::{ACCOUNT}:mfa/alice-phone")]}
+    client = IAM([row("alice", True), row("bob", False)], devices=devices)
+    result = audit(client, user_names=["alice", "alice"])
+    assert ("ListMFADevices", "alice") in client.calls
+    assert ("ListMFADevices", "bob") not in client.calls
+    alice, bob = result["users"]
+    assert alice["mfa_devices"] == [
+        {"serial_number": f"arn:aws:iam::{ACCOUNT}:mfa/alice-phone", "kind": "virtual", "user_name": "alice", "enable_date": "2025-01-15T10:02:11+00:00"}
+    ]
+    assert "mfa_devices" not in bob
+
+
+def test_listed_devices_settle_mfa_active_over_an_older_report():
+    devices = {"bob": [device("bob", f"arn:aws:iam::{ACCOUNT}:mfa/bob")]}
+    result = audit(IAM([row("alice", True), row("bob", False)], devices=devices), user_names=["alice", "bob"])
+    alice, bob = result["users"]
+    assert (alice["mfa_active"], alice["mfa_devices"]) == (False, [])
+    assert bob["mfa_active"] is True
+    assert result["summary"]["users_without_mfa_names"] == ["alice"]
+    assert result["summary"]["users_with_mfa"] == 1
+
+
+def test_unknown_user_is_a_clear_error():
+    client = IAM([row("alice", True)])
+    with pytest.raises(AnsibleIAMError) as raised:
+        audit(client, user_names=["alice", "ghost"])
+    assert raised.value.message == f"no IAM user named ghost in account {ACCOUNT}: check user_names"
+
+
+def test_named_user_newer_than_the_report_is_read_from_iam():
+    devices = {"dave": [device("dave", "GAHT12345678")]}
+    client = IAM([row("alice", True)], live_users=["alice", "dave"], devices=devices)
+    result = audit(client, user_names=["dave"])
+    assert ("GetUser", "dave") in client.calls
+    assert result["users"][1] == {
+        "user_name": "dave",
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/dave",
+        "user_creation_time": "2025-01-15T10:02:11+00:00",
+        "password_enabled": None,
+        "mfa_active": True,
+        "mfa_devices": [{"serial_number": "GAHT12345678", "kind": "hardware", "user_name": "dave", "enable_date": "2025-01-15T10:02:11+00:00"}],
+    }
+    assert result["summary"]["users"] == 2
+
+
+def test_details_list_the_devices_of_every_user_and_leave_out_deleted_users():
+    devices = {
+        "alice": [device("alice", f"arn:aws:iam::{ACCOUNT}:u2f/user/alice/key-ABCDEF"), device("alice", f"arn:aws:iam::{ACCOUNT}:mfa/alice")],
+    }
+    client = IAM([row("alice", True), row("bob", False), row("gone", False)], live_users=["alice", "bob"], devices=devices)
+    result = audit(client, details=True)
+    assert [call for call in client.calls if call[0] == "ListMFADevices"] == [("ListMFADevices", name) for name in ("alice", "bob", "gone")]
+    assert [user["user_name"] for user in result["users"]] == ["alice", "bob"]
+    alice, bob = result["users"]
+    assert [(d["kind"], d["serial_number"]) for d in alice["mfa_devices"]] == [
+        ("virtual", f"arn:aws:iam::{ACCOUNT}:mfa/alice"),
+        ("fido", f"arn:aws:iam::{ACCOUNT}:u2f/user/alice/key-ABCDEF"),
+    ]
+    assert bob["mfa_devices"] == []
+    assert result["summary"]["users"] == 2
+
+
+def test_details_list_each_named_user_once():
+    client = IAM([row("alice", True), row("bob", False)])
+    audit(client, user_names=["bob"], details=True)
+    assert [call for call in client.calls if call[0] == "ListMFADevices"] == [("ListMFADevices", "bob"), ("ListMFADevices", "alice")]
+
+
+@pytest.mark.parametrize(
+    "serial_number, kind",
+    [
+        (f"arn:aws:iam::{ACCOUNT}:mfa/path/phone", "virtual"),
+        (f"arn:aws-us-gov:iam::{ACCOUNT}:u2f/user/alice/yubikey-XYZ", "fido"),
+        ("GAHT12345678", "hardware"),
+    ],
+)
+def test_set_devices_gives_each_device_its_kind(serial_number, kind):
+    user = {"user_name": "alice", "mfa_active": False}
+    set_devices(user, [device("alice", serial_number)])
+    assert user["mfa_active"] is True
+    assert user["mfa_devices"] == [{"serial_number": serial_number, "kind": kind, "user_name": "alice", "enable_date": "2025-01-15T10:02:11+00:00"}]
