@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: seed_vault_file
+short_description: Keep MFA seeds in an ansible-vault encrypted file on the controller
+version_added: 0.1.0
+description:
+  - Stores the base32 seeds of virtual MFA devices in one ansible-vault encrypted YAML file (typically one file per AWS
+    account), mapping each user name to the C(serial_number), C(base32_seed) and C(created) time of its device.
+  - Merges the given seeds with the entries already in the file and drops only the users named in O(remove), so a seed is
+    never lost by a later run.
+  - Encrypts with a vault secret of the current run (C(--vault-id), C(--vault-password-file)), writes a temporary file in the
+    same directory with the file mode O(mode) and renames it over the old file, then reads the file back and compares it with
+    what it meant to write.
+  - With neither O(seeds) nor O(remove) it only reads the file and returns which device each stored seed belongs to.
+  - Runs entirely on the controller; the seeds never leave it.
+author:
+  - Contributors to the mfa.aws project (@mfa-aws)
+options:
+  path:
+    description:
+      - The encrypted file on the controller. Its directory is created (mode C(0700)) when missing.
+    type: path
+    required: true
+  seeds:
+    description:
+      - The entries to store, by user name. Each is a dictionary with the strings C(serial_number) and C(base32_seed) and,
+        optionally, C(created).
+      - An entry equal to the stored one (same serial and seed) changes nothing and keeps its C(created) time.
+    type: dict
+    default: {}
+  remove:
+    description:
+      - User names whose entries are dropped from the file.
+      - Drop an entry only once its device is deleted in AWS, or its seed is gone for good.
+    type: list
+    elements: str
+    default: []
+  vault_id:
+    description:
+      - The vault id whose secret encrypts the file. By default the first secret of the run, as C(ansible-vault encrypt) does.
+      - Any secret of the run can decrypt the existing file.
+    type: str
+  mode:
+    description:
+      - Octal file mode of the written file. No access for others is allowed.
+    type: str
+    default: "0600"
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the serial number and creation time of each entry, never a seed.
+  idempotent:
+    support: full
+  action:
+    support: full
+    description: Runs on the controller through an action plugin.
+  async:
+    support: none
+    description: Does not support C(async).
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller, whatever the target host.
+extends_documentation_fragment:
+  - mfa.aws._attributes
+notes:
+  - Run the task with C(no_log=true) when it receives seeds, as the examples do.
+  - Read the file with M(ansible.builtin.include_vars) and its C(name) option, since user names can contain characters that
+    variable names cannot.
+seealso:
+  - module: mfa.aws.iam_virtual_mfa
+  - plugin: mfa.aws.totp
+    plugin_type: lookup
+  - module: ansible.builtin.include_vars
+"""
+
+EXAMPLES = r"""
+- name: Create a virtual MFA device for alice (the seed is returned only this once)
+  mfa.aws.iam_virtual_mfa:
+    name: alice
+  register: alice_device
+  no_log: true
+
+- name: Store its seed, encrypted with the run's vault secret
+  mfa.aws.seed_vault_file:
+    path: "mfa-seeds/{{ aws_account_id }}.yml"
+    seeds:
+      alice:
+        serial_number: "{{ alice_device.serial_number }}"
+        base32_seed: "{{ alice_device.base32_seed }}"
+  when: alice_device.base32_seed is defined
+  no_log: true
+
+- name: Which users have a stored seed, and for which device
+  mfa.aws.seed_vault_file:
+    path: "mfa-seeds/{{ aws_account_id }}.yml"
+  register: stored
+
+- name: Read the seeds back to compute codes
+  ansible.builtin.include_vars:
+    file: "mfa-seeds/{{ aws_account_id }}.yml"
+    name: mfa_seeds
+  no_log: true
+
+- name: Forget bob's seed once his device is deleted
+  mfa.aws.seed_vault_file:
+    path: "mfa-seeds/{{ aws_account_id }}.yml"
+    remove: [bob]
+"""
+
+RETURN = r"""
+path:
+  description: The encrypted file.
+  returned: always
+  type: str
+  sample: mfa-seeds/123456789012.yml
+stored:
+  description: The serial number of the device of each user whose seed the file holds after the task (never the seeds).
+  returned: always
+  type: dict
+  sample:
+    alice: arn:aws:iam::123456789012:mfa/alice
+"""
