@@ -99,6 +99,9 @@ def test_client_of_another_account_sees_only_that_account(fresh_aws: LocalAWS) -
 
 
 def test_assumed_role_credentials_act_in_the_role_account(fresh_aws: LocalAWS) -> None:
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    fresh_aws.client("iam", account_id=OTHER_ACCOUNT).create_role(RoleName="OrganizationAccountAccessRole", AssumeRolePolicyDocument=json.dumps(trust))
+    fresh_aws.reset_calls()
     credentials = fresh_aws.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/OrganizationAccountAccessRole", RoleSessionName="mfa-aws"
     )["Credentials"]
@@ -751,3 +754,29 @@ def test_credential_reports_are_kept_as_aws_keeps_them(fresh_aws: LocalAWS, iam:
     assert kept["Content"] == first["Content"] and kept["GeneratedTime"] == first["GeneratedTime"]
     assert b"\nbob," not in kept["Content"]
     assert b"\nbob," in renewed["Content"]
+
+
+def test_temporary_credentials_are_remembered_for_leak_checks(fresh_aws: LocalAWS) -> None:
+    org = fresh_aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    account_id = org.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]["AccountId"]
+    sts = fresh_aws.client("sts")
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="leak-check")["Credentials"]
+
+    issued = fresh_aws.issued_credentials()
+    assert credentials["SecretAccessKey"] in issued and credentials["SessionToken"] in issued
+    assert credentials["AccessKeyId"] not in issued
+
+
+def test_a_role_that_does_not_exist_cannot_be_assumed(fresh_aws: LocalAWS) -> None:
+    org = fresh_aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    account_id = org.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]["AccountId"]
+    sts = fresh_aws.client("sts")
+
+    with pytest.raises(ClientError) as denied:
+        sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/NoSuchRole", RoleSessionName="denied")
+    granted = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="granted")
+
+    assert error_code(denied) == "AccessDenied"
+    assert f":{account_id}:assumed-role/OrganizationAccountAccessRole/granted" in granted["AssumedRoleUser"]["Arn"]

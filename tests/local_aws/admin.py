@@ -63,6 +63,11 @@ def _issued_seeds(state: EndpointState, _body: Body) -> object:
         return list(state.issued_seeds)
 
 
+def _issued_credentials(state: EndpointState, _body: Body) -> object:
+    with state.lock:
+        return list(state.issued_credentials)
+
+
 def _root_mfa(state: EndpointState, body: Body) -> object:
     account_id = str(body.get("account_id", DEFAULT_ACCOUNT_ID))
     with state.lock:
@@ -92,6 +97,7 @@ ROUTES: dict[tuple[str, str], Callable[[EndpointState, Body], object]] = {
     ("POST", "faults"): _faults,
     ("POST", "hardware-tokens"): _hardware_token,
     ("GET", "issued-seeds"): _issued_seeds,
+    ("GET", "issued-credentials"): _issued_credentials,
     ("POST", "root-mfa"): _root_mfa,
     ("POST", "credential-report"): _credential_report,
     ("POST", "reset"): _reset,

@@ -2,17 +2,21 @@
 answers the admin API and the IAM actions the endpoint overrides, and leaves the rest to moto."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Response
 
-from . import admin, iam
+from . import admin, iam, sts
 from .protocol import ApiRequest, json_error, parse_request, xml_response
 from .state import EndpointState
 
 THROTTLING_MESSAGE = "Rate exceeded"
+# Calls whose answers hold temporary credentials, and how to find the secret parts in them.
+CREDENTIAL_ACTIONS = {"sts:AssumeRole", "sts:AssumeRoot", "sts:GetSessionToken", "sts:GetFederationToken"}
+_CREDENTIAL = re.compile(r"<(?:SecretAccessKey|SessionToken)>([^<]+)</")
 
 
 def _throttling_error(request: ApiRequest) -> Response:
@@ -35,8 +39,18 @@ class LocalAWSApp:
         else:
             response = self._api_call(environ)
         if response is None:
+            if environ.get("local_aws.action") in CREDENTIAL_ACTIONS:
+                return self._remember_credentials(environ, start_response)
             return self.moto(environ, start_response)
         return response(environ, start_response)
+
+    def _remember_credentials(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Let moto answer, and remember the temporary credentials it hands out, for leak checks."""
+        body = b"".join(self.moto(environ, start_response))
+        found = _CREDENTIAL.findall(body.decode("utf-8", "replace"))
+        with self.state.lock:
+            self.state.issued_credentials.extend(found)
+        return [body]
 
     def _api_call(self, environ: dict[str, Any]) -> Response | None:
         """Record a signed call, then throttle it, answer it, or leave it to moto (None)."""
@@ -47,6 +61,9 @@ class LocalAWSApp:
             self.state.record({**request.as_call(), "throttled": True})
             return _throttling_error(request)
         self.state.record(request.as_call())
+        environ["local_aws.action"] = f"{request.service}:{request.action}"
         if request.service == "iam":
             return iam.handle(request, self.state)
+        if request.service == "sts":
+            return sts.handle(request)
         return None

@@ -115,6 +115,10 @@ class LocalAWS:
         """Every base32 seed the endpoint ever issued or registered."""
         return self._admin("GET", "issued-seeds")
 
+    def issued_credentials(self) -> list[str]:
+        """The secret access keys and session tokens of every temporary credential STS handed out."""
+        return self._admin("GET", "issued-credentials")
+
     def set_root_mfa(self, enabled: bool, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
         """Whether the account's root user has MFA (credential report, GetAccountSummary)."""
         self._admin("POST", "root-mfa", {"account_id": account_id, "enabled": enabled})
