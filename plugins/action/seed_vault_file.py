@@ -28,7 +28,7 @@ _HEADER = "# MFA seeds written by mfa.aws.seed_vault_file: user name -> serial_n
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("path", "seeds", "remove", "vault_id", "mode"))
+    _VALID_ARGS = frozenset(("path", "seeds", "remove", "vault_id", "mode", "check_writable"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -49,6 +49,7 @@ class ActionModule(ActionBase):
                 remove=dict(type="list", elements="str", default=[]),
                 vault_id=dict(type="str"),
                 mode=dict(type="str", default="0600"),
+                check_writable=dict(type="bool", default=False),
             ),
         )[1]
         path = args["path"]
@@ -68,6 +69,9 @@ class ActionModule(ActionBase):
             else:
                 after[user] = dict(entry, created=entry.get("created") or now)
 
+        if args["check_writable"]:
+            _encryption_secret(vault, args["vault_id"])
+            _check_writable(path)
         changed = after != before
         if changed and not self._task.check_mode:
             secret_id, secret = _encryption_secret(vault, args["vault_id"])
@@ -131,6 +135,16 @@ def _read(vault, path):
     if not isinstance(content, dict):
         raise AnsibleActionFail(f"{path} does not hold a mapping of user names to seeds: restore it from a backup")
     return content
+
+
+def _check_writable(path):
+    """Fail, writing nothing, when path's directory cannot be created or written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    existing = directory
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        raise AnsibleActionFail(f"cannot write the seed file in {directory}: {existing} is not a writable directory; choose a writable directory")
 
 
 def _write_atomically(path, data, mode):

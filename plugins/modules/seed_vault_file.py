@@ -46,6 +46,13 @@ options:
       - The vault id whose secret encrypts the file. By default the first secret of the run, as C(ansible-vault encrypt) does.
       - Any secret of the run can decrypt the existing file.
     type: str
+  check_writable:
+    description:
+      - Also fail, without writing anything, when the file could not be written now
+        (no vault secret for O(vault_id), or a directory that cannot be created or written).
+      - Lets a play stop before it creates a device whose seed it could not store.
+    type: bool
+    default: false
   mode:
     description:
       - Octal file mode of the written file. No access for others is allowed.

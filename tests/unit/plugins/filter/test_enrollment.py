@@ -9,8 +9,9 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mfa.aws.plugins.filter.enrollment_plan import FilterModule
-from ansible_collections.mfa.aws.plugins.filter.enrollment_plan import enrollment_plan
+from ansible_collections.mfa.aws.plugins.filter.enrollment import FilterModule
+from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_plan
+from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_seeds
 
 ARN = "arn:aws:iam::123456789012:mfa{}"
 
@@ -81,5 +82,33 @@ def test_bad_input_is_a_clear_error(args, message):
         enrollment_plan(*args)
 
 
-def test_the_filter_is_registered():
-    assert FilterModule().filters()["enrollment_plan"] is enrollment_plan
+def test_the_plan_carries_the_devices_argument_deletions_first():
+    plan = enrollment_plan(info({"bob": False, "carol": False}, [("/", "bob", None)]), tags={"team": "x"})
+    assert plan["iam_virtual_mfa_devices"] == [
+        {"name": "bob", "path": "/", "state": "absent"},
+        {"name": "bob", "path": "/", "state": "present", "tags": {"team": "x"}},
+        {"name": "carol", "path": "/", "state": "present", "tags": {"team": "x"}},
+    ]
+
+
+def test_seeds_of_created_devices_are_paired_with_their_users():
+    plan = enrollment_plan(info({"bob": False, "carol": False, "dave": False}, [("/", "bob", None)]))
+    created = {"devices": [
+        {"name": "bob", "path": "/", "state": "absent", "serial_number": ARN.format("/bob")},
+        {"name": "bob", "path": "/", "state": "present", "serial_number": ARN.format("/bob"), "base32_seed": "SEEDBOB"},
+        {"name": "carol", "path": "/", "state": "present", "serial_number": ARN.format("/carol"), "base32_seed": "SEEDCAROL"},
+        {"name": "dave", "path": "/", "state": "present", "serial_number": None},
+    ]}
+    assert enrollment_seeds(created, plan) == {
+        "bob": {"serial_number": ARN.format("/bob"), "base32_seed": "SEEDBOB"},
+        "carol": {"serial_number": ARN.format("/carol"), "base32_seed": "SEEDCAROL"},
+    }
+
+
+def test_seeds_need_a_registered_result_and_a_plan():
+    with pytest.raises(AnsibleFilterError, match="needs the registered result"):
+        enrollment_seeds(None, {})
+
+
+def test_the_filters_are_registered():
+    assert FilterModule().filters() == {"enrollment_plan": enrollment_plan, "enrollment_seeds": enrollment_seeds}
