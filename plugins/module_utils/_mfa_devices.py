@@ -74,6 +74,13 @@ def error_code(exception) -> str | None:
         return None
 
 
+def fail_with_result(module, error: AnsibleIAMError, **result):
+    """Fail with the error, as AnsibleAWSModule.fail_json_aws_error does, and with the result so far."""
+    if error.exception:
+        module.fail_json_aws(error.exception, msg=error.message, **result)
+    module.fail_json(msg=error.message, **result)
+
+
 def _handles_errors(description, missing=None, hints=None):
     """Turn botocore errors of the decorated call into AnsibleIAMError.
 
@@ -167,6 +174,21 @@ def normalize_virtual_device(device: dict, tags: dict | None = None) -> dict:
     result.setdefault("enable_date", None)
     result["tags"] = tags if tags is not None else boto3_tag_list_to_ansible_dict(device.get("Tags") or [])
     return result
+
+
+def index_virtual_devices(devices: list) -> dict:
+    """{(path, name): device} of a ListVirtualMFADevices answer."""
+    return {split_virtual_serial(device["SerialNumber"]): device for device in devices if device_kind(device["SerialNumber"]) == VIRTUAL}
+
+
+def virtual_device_users(devices: list) -> dict:
+    """{serial number: the name of the user it is enabled for, None when it is not} of a ListVirtualMFADevices answer."""
+    return {device["SerialNumber"]: (device.get("User") or {}).get("UserName") for device in devices}
+
+
+def item_error(index: int, label: str, error: AnsibleIAMError) -> AnsibleIAMError:
+    """The error of the item at that index of the devices option, named first: ``devices[2] (alice): ...``."""
+    return AnsibleIAMError(message=f"devices[{index}] ({label}): {error.message}", exception=error.exception)
 
 
 def normalize_mfa_device(device: dict) -> dict:

@@ -20,6 +20,9 @@ description:
     token, the person holding it reads them.
   - A device that is already enabled for the user is left as it is, and no code is needed. This costs one
     call to AWS (C(ListMFADevices)); enabling costs that call and C(EnableMFADevice).
+  - With O(devices), one task enables or deactivates the devices of many users. One C(ListVirtualMFADevices)
+    call tells which user each virtual device is enabled for, one C(ListMFADevices) call per user with a
+    hardware token tells it for the tokens, and then each device to enable or deactivate costs one call.
 author:
   - Contributors to the mfa.aws project (@mfa-aws)
 options:
@@ -27,13 +30,13 @@ options:
     description:
       - The name of the IAM user.
       - The root user is refused before any call to AWS, since AWS lets nobody enable its MFA through the API.
-    required: true
+      - One of O(user_name) and O(devices) is required. Required with O(serial_number).
     type: str
   serial_number:
     description:
       - The serial number of the device, the ARN of a virtual MFA device (C(arn:aws:iam::123456789012:mfa/alice))
         or the serial number printed on a hardware token.
-    required: true
+      - Required with O(user_name).
     type: str
   authentication_code_1:
     description:
@@ -56,10 +59,54 @@ options:
     type: str
     choices: [present, absent, resynced]
     default: present
+  devices:
+    description:
+      - Several devices, each for its user, handled in one task in the order of the list. What an item does is seen
+        by the items after it.
+      - Every item is checked (user, serial number, format of the codes) before any call to AWS. Whether the codes
+        are needed is known only once AWS tells whether the device is enabled for the user already.
+      - The first item that fails stops the task. Its message names the item first, by its index in the list (from 0)
+        and its user. The failed result still holds RV(devices) for the items done before it.
+      - Mutually exclusive with O(user_name), O(serial_number), O(authentication_code_1), O(authentication_code_2)
+        and O(state), which each item has instead. Resynchronising is done one device at a time, with O(state=resynced).
+    type: list
+    elements: dict
+    suboptions:
+      user_name:
+        description:
+          - The name of the IAM user, as O(user_name). The root user is refused before any call to AWS.
+        required: true
+        type: str
+      serial_number:
+        description:
+          - The serial number of the device, as O(serial_number).
+        required: true
+        type: str
+      authentication_code_1:
+        description:
+          - A code of the device, 6 digits, as O(authentication_code_1).
+          - Required to enable a device that is not enabled yet for the user.
+        type: str
+      authentication_code_2:
+        description:
+          - The code of the device that follows O(devices[].authentication_code_1), 6 digits.
+          - Required with O(devices[].authentication_code_1).
+        type: str
+      state:
+        description:
+          - V(present) enables the device for the user unless it is enabled for them already.
+          - V(absent) deactivates the device from the user if it is enabled for them.
+        type: str
+        choices: [present, absent]
+        default: present
 notes:
   - The codes are checked (6 digits each) before any call to AWS, and no message of this module contains them.
   - AWS accepts each pair of codes once. Compute them, or read them from the token, right before the task runs.
   - Deactivating the last device of a user lets them sign in without MFA.
+  - With O(devices), a device enabled for another user than its item's is refused, naming that user, before
+    any call for that item if it is a virtual device; for a hardware token AWS refuses it.
+  - With O(devices) and C(--diff), the diff shows, for each user of the items, which of the items' devices are
+    enabled for them before the run and after it.
 attributes:
   check_mode:
     support: full
@@ -157,34 +204,81 @@ EXAMPLES = r"""
     user_name: alice
     serial_number: arn:aws:iam::123456789012:mfa/alice
     state: absent
+
+# The seeds of the devices were stored by mfa.aws.seed_vault_file, by user name, when the devices
+# were created (see mfa.aws.iam_virtual_mfa). One task enables all of them, with codes computed from
+# each seed when the task runs.
+- name: Enable the virtual MFA devices of every user whose seed is stored
+  module_defaults:
+    group/mfa.aws.aws:
+      region: us-east-1
+  block:
+    - name: Read the stored seeds back
+      ansible.builtin.include_vars:
+        file: mfa-seeds/team.yml
+        name: mfa_seeds
+      no_log: true
+
+    - name: Enable every device with two consecutive codes computed from its seed
+      mfa.aws.iam_mfa_enable:
+        devices: "{{ devices_json | from_json }}"
+      vars:
+        devices_json: >-
+          [{% for user in mfa_seeds %}
+          {% set codes = lookup('mfa.aws.totp', mfa_seeds[user].base32_seed, pair=true) %}
+          {"user_name": {{ user | to_json }}, "serial_number": {{ mfa_seeds[user].serial_number | to_json }},
+           "authentication_code_1": {{ codes[0] | to_json }}, "authentication_code_2": {{ codes[1] | to_json }}}{{ '' if loop.last else ',' }}
+          {% endfor %}]
+      register: enabled
+      no_log: true
+
+- name: Check that the devices of alice and bob are enabled (no codes needed when they are)
+  mfa.aws.iam_mfa_enable:
+    devices:
+      - user_name: alice
+        serial_number: arn:aws:iam::123456789012:mfa/alice
+      - user_name: bob
+        serial_number: GAHT12345678
+  check_mode: true
+  register: team_mfa
+
+- name: Deactivate the devices of two users who left
+  mfa.aws.iam_mfa_enable:
+    devices:
+      - user_name: erin
+        serial_number: arn:aws:iam::123456789012:mfa/erin
+        state: absent
+      - user_name: frank
+        serial_number: arn:aws:iam::123456789012:mfa/frank
+        state: absent
 """
 
 RETURN = r"""
 user_name:
   description: The name of the user.
-  returned: success
+  returned: with O(user_name)
   type: str
   sample: alice
 serial_number:
   description: The serial number of the device.
-  returned: success
+  returned: with O(user_name)
   type: str
   sample: arn:aws:iam::123456789012:mfa/alice
 kind:
   description: What the device is, V(virtual), V(hardware) or V(fido) (a security key).
-  returned: success
+  returned: with O(user_name)
   type: str
   sample: virtual
 enable_date:
   description:
     - When the device was enabled for the user.
     - When this run enabled it (or would, in check mode), the time of the run.
-  returned: when the device is enabled for the user after the run
+  returned: with O(user_name), when the device is enabled for the user after the run
   type: str
   sample: "2024-06-01T09:30:00+00:00"
 mfa_devices:
   description: The MFA devices enabled for the user after the run (as predicted in check mode).
-  returned: success
+  returned: with O(user_name)
   type: list
   elements: dict
   contains:
@@ -208,6 +302,39 @@ mfa_devices:
       returned: always
       type: str
       sample: virtual
+devices:
+  description:
+    - What each item of O(devices) did, in the order of the items.
+    - When the task fails, the entries of the items done before the one that failed.
+  returned: with O(devices)
+  type: list
+  elements: dict
+  contains:
+    user_name:
+      description: The name of the user.
+      returned: always
+      type: str
+      sample: alice
+    serial_number:
+      description: The serial number of the device.
+      returned: always
+      type: str
+      sample: arn:aws:iam::123456789012:mfa/alice
+    kind:
+      description: V(virtual), V(hardware) or V(fido).
+      returned: always
+      type: str
+      sample: virtual
+    state:
+      description: The state of the item, V(present) or V(absent).
+      returned: always
+      type: str
+      sample: present
+    changed:
+      description: Whether the item enabled or deactivated the device (or would, in check mode).
+      returned: always
+      type: bool
+      sample: true
 """
 
 import datetime
@@ -221,16 +348,21 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import deacti
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import device_kind
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import enable_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import fail_with_result
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import is_root_user
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import item_error
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_user_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_virtual_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_mfa_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import resync_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_serial_number
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_device_users
 
 CODE_OPTIONS = ("authentication_code_1", "authentication_code_2")
+ENABLE = "enable"
+DEACTIVATE = "deactivate"
 
 
 def argument_problem(user_name: str, serial_number: str, codes: tuple) -> str | None:
@@ -271,6 +403,35 @@ def build_result(changed, user_name, serial_number, devices_before, devices_afte
     return result
 
 
+def enabled_elsewhere(user_name, serial_number, owner, exception=None):
+    """The error for a device that is enabled for another user than the one it is meant for."""
+    return AnsibleIAMError(
+        message=f"Failed to enable MFA device {serial_number} for user {user_name}: it is enabled for user {owner}, "
+        "deactivate it there first (mfa.aws.iam_mfa_enable state=absent)",
+        exception=exception,
+    )
+
+
+def plan(state, user_name, serial_number, owner, codes):
+    """What a device needs for the user: ENABLE, DEACTIVATE or None (nothing); both forms decide with it.
+
+    owner is the user the device is enabled for, None when it is not (or when that cannot be told).
+    Raises AnsibleIAMError when the device cannot get there: enabled for another user, or codes missing.
+    """
+    if state == "absent":
+        return DEACTIVATE if owner == user_name else None
+    if owner == user_name:
+        return None
+    if owner is not None:
+        raise enabled_elsewhere(user_name, serial_number, owner)
+    if None in codes:
+        raise AnsibleIAMError(
+            message=f"authentication_code_1 and authentication_code_2 are required to enable MFA device {serial_number} for user {user_name}: "
+            "give two consecutive codes of the device"
+        )
+    return ENABLE
+
+
 def virtual_device_user(client, serial_number):
     """The user a virtual device is enabled for; None when it cannot be told (hardware tokens are not listed)."""
     if device_kind(serial_number) != VIRTUAL:
@@ -280,8 +441,7 @@ def virtual_device_user(client, serial_number):
     except AnsibleIAMError:
         # The caller reports the error of the call that failed first, not this one.
         return None
-    device = find_device(devices, serial_number) or {}
-    return (device.get("User") or {}).get("UserName")
+    return virtual_device_users(devices).get(serial_number)
 
 
 def enable(client, user_name, serial_number, codes):
@@ -292,34 +452,37 @@ def enable(client, user_name, serial_number, codes):
         owner = error_code(e.exception) == "EntityAlreadyExists" and virtual_device_user(client, serial_number)
         if not owner:
             raise
-        raise AnsibleIAMError(
-            message=f"Failed to enable MFA device {serial_number} for user {user_name}: it is enabled for user {owner}, "
-            "deactivate it there first (mfa.aws.iam_mfa_enable state=absent)",
-            exception=e.exception,
-        ) from e
+        raise enabled_elsewhere(user_name, serial_number, owner, e.exception) from e
+
+
+def apply(client, check_mode, action, user_name, serial_number, codes):
+    """Carry out what plan() decided; nothing in check mode."""
+    if check_mode or action is None:
+        return
+    if action == ENABLE:
+        enable(client, user_name, serial_number, codes)
+    else:
+        deactivate_device(client, user_name=user_name, serial_number=serial_number)
 
 
 def ensure_enabled(client, check_mode, user_name, serial_number, codes):
     devices = list_user_devices(client, user_name=user_name)
-    if find_device(devices, serial_number) is not None:
+    owner = user_name if find_device(devices, serial_number) is not None else None
+    action = plan("present", user_name, serial_number, owner, codes)
+    if action is None:
         return build_result(False, user_name, serial_number, devices, devices)
-    if None in codes:
-        raise AnsibleIAMError(
-            message=f"authentication_code_1 and authentication_code_2 are required to enable MFA device {serial_number} for user {user_name}: "
-            "give two consecutive codes of the device"
-        )
-    if not check_mode:
-        enable(client, user_name, serial_number, codes)
+    apply(client, check_mode, action, user_name, serial_number, codes)
     enabled = dict(UserName=user_name, SerialNumber=serial_number, EnableDate=datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0))
     return build_result(True, user_name, serial_number, devices, devices + [enabled])
 
 
 def ensure_deactivated(client, check_mode, user_name, serial_number):
     devices = list_user_devices(client, user_name=user_name)
-    if find_device(devices, serial_number) is None:
+    owner = user_name if find_device(devices, serial_number) is not None else None
+    action = plan("absent", user_name, serial_number, owner, (None, None))
+    if action is None:
         return build_result(False, user_name, serial_number, devices, devices)
-    if not check_mode:
-        deactivate_device(client, user_name=user_name, serial_number=serial_number)
+    apply(client, check_mode, action, user_name, serial_number, (None, None))
     remaining = [device for device in devices if device["SerialNumber"] != serial_number]
     return build_result(True, user_name, serial_number, devices, remaining)
 
@@ -336,20 +499,94 @@ def resync(client, check_mode, user_name, serial_number, codes):
     return build_result(True, user_name, serial_number, devices, devices)
 
 
-def main():
-    argument_spec = dict(
-        user_name=dict(type="str", required=True),
-        serial_number=dict(type="str", required=True),
-        authentication_code_1=dict(type="str", no_log=True),
-        authentication_code_2=dict(type="str", no_log=True),
-        state=dict(type="str", default="present", choices=["present", "absent", "resynced"]),
-    )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_if=[("state", "resynced", CODE_OPTIONS)],
-        required_together=[CODE_OPTIONS],
-    )
+def item_codes(item: dict) -> tuple:
+    return tuple(item[option] for option in CODE_OPTIONS)
+
+
+def items_problem(items: list) -> str | None:
+    """The first problem of the devices option found without AWS, naming the item; None when there is none. Never quotes a code."""
+    for index, item in enumerate(items):
+        problem = argument_problem(item["user_name"], item["serial_number"], item_codes(item))
+        if problem:
+            return f"devices[{index}] ({item['user_name']}): {problem}"
+    return None
+
+
+def read_owners(client, items):
+    """{serial number: the user it is enabled for, or None} for the devices of the items.
+
+    One ListVirtualMFADevices call tells it for every virtual device of the account; a hardware
+    token (or a security key) is known only from the devices of its item's user, one ListMFADevices
+    call per such user.  A serial number missing from the answer is not enabled for its item's user.
+    """
+    owners = {}
+    if any(device_kind(item["serial_number"]) == VIRTUAL for item in items):
+        owners.update(virtual_device_users(list_virtual_devices(client, assignment_status="Any")))
+    listed = set()
+    for index, item in enumerate(items):
+        user_name = item["user_name"]
+        if device_kind(item["serial_number"]) == VIRTUAL or user_name in listed:
+            continue
+        listed.add(user_name)
+        try:
+            devices = list_user_devices(client, user_name=user_name)
+        except AnsibleIAMError as e:
+            raise item_error(index, user_name, e) from e
+        owners.update((device["SerialNumber"], device["UserName"]) for device in devices)
+    return owners
+
+
+def enabled_among(items: list, owners: dict) -> dict:
+    """{user name: the serial numbers of the items that are enabled for that user}, for every user of the items."""
+    enabled = {}
+    for item in items:
+        serials = enabled.setdefault(item["user_name"], [])
+        if owners.get(item["serial_number"]) == item["user_name"] and item["serial_number"] not in serials:
+            serials.append(item["serial_number"])
+    return enabled
+
+
+def ensure_items(client, check_mode, items, owners):
+    """Bring the items to their state, in order, and yield the entry of each in turn.
+
+    owners is read_owners()'s answer and is kept up to date (as predicted in check mode), so each item
+    sees what the items before it did.  An error raised for an item names it; the entries yielded
+    before it are those of the items done.
+    """
+    for index, item in enumerate(items):
+        user_name, serial_number, codes = item["user_name"], item["serial_number"], item_codes(item)
+        try:
+            action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
+            apply(client, check_mode, action, user_name, serial_number, codes)
+        except AnsibleIAMError as e:
+            raise item_error(index, user_name, e) from e
+        if action is not None:
+            owners[serial_number] = user_name if action == ENABLE else None
+        yield dict(user_name=user_name, serial_number=serial_number, kind=device_kind(serial_number), state=item["state"], changed=action is not None)
+
+
+def run_batch(module, items):
+    """The module with the devices option: exits with every item's entry, or fails with those of the items done."""
+    problem = items_problem(items)
+    if problem:
+        module.fail_json(msg=problem)
+    client = iam_client(module)
+    entries = []
+    try:
+        owners = read_owners(client, items)
+        before = enabled_among(items, owners)
+        for entry in ensure_items(client, module.check_mode, items, owners):
+            entries.append(entry)
+    except AnsibleIAMError as e:
+        fail_with_result(module, e, changed=any(entry["changed"] for entry in entries), devices=entries)
+    result = dict(changed=any(entry["changed"] for entry in entries), devices=entries)
+    if module._diff:
+        result["diff"] = dict(before=before, after=enabled_among(items, owners))
+    module.exit_json(**result)
+
+
+def run_single(module):
+    """The module with user_name and serial_number: exits with the device's result."""
     params = module.params
     user_name, serial_number, state = params["user_name"], params["serial_number"], params["state"]
     codes = tuple(params[option] for option in CODE_OPTIONS)
@@ -372,6 +609,37 @@ def main():
     if not module._diff:
         del result["diff"]
     module.exit_json(**result)
+
+
+def main():
+    item_spec = dict(
+        user_name=dict(type="str", required=True),
+        serial_number=dict(type="str", required=True),
+        authentication_code_1=dict(type="str", no_log=True),
+        authentication_code_2=dict(type="str", no_log=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+    )
+    argument_spec = dict(
+        user_name=dict(type="str"),
+        serial_number=dict(type="str"),
+        authentication_code_1=dict(type="str", no_log=True),
+        authentication_code_2=dict(type="str", no_log=True),
+        state=dict(type="str", default="present", choices=["present", "absent", "resynced"]),
+        devices=dict(type="list", elements="dict", options=item_spec, required_together=[CODE_OPTIONS]),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        # The options of the single form, when set, would be ignored with devices.
+        mutually_exclusive=[("devices", option) for option in ("user_name", "serial_number", "state") + CODE_OPTIONS],
+        required_one_of=[("user_name", "devices")],
+        required_together=[("user_name", "serial_number"), CODE_OPTIONS],
+        required_if=[("state", "resynced", CODE_OPTIONS)],
+    )
+    if module.params["devices"] is None:
+        run_single(module)
+    else:
+        run_batch(module, module.params["devices"])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ description:
     user, to a vault, or to M(mfa.aws.iam_mfa_enable) through the P(mfa.aws.totp#lookup) lookup) right away. A
     seed that is lost cannot be read again, the device can only be deleted and created anew.
   - Creating a device does not enable it for anyone, use M(mfa.aws.iam_mfa_enable) for that.
+  - With O(devices), one task handles the devices of many users, with one C(ListVirtualMFADevices) call for all of
+    them and then only the calls that each device needs (one C(CreateVirtualMFADevice) for a device to create).
 author:
   - Contributors to the mfa.aws project (@mfa-aws)
 options:
@@ -26,7 +28,7 @@ options:
     description:
       - The name of the virtual MFA device, unique in the account together with O(path).
       - 1 to 226 letters, digits and C(+=,.@_-), as IAM requires. Checked before any call to AWS.
-    required: true
+      - One of O(name) and O(devices) is required.
     type: str
   path:
     description:
@@ -48,6 +50,55 @@ options:
       - Deactivating a device lets the user sign in without MFA until another device is enabled.
     type: bool
     default: false
+  devices:
+    description:
+      - Several devices, handled in one task, in the order of the list. What an item does is seen by the items
+        after it, so an item with O(devices[].state=absent) followed by one with the same path and name deletes
+        the device and creates it anew.
+      - Every item is checked (name and path) before any call to AWS.
+      - The first item that fails stops the task. Its message names the item first, by its index in the list
+        (from 0) and its path and name. The failed result still holds RV(devices) for the items done before it,
+        B(with the seeds of the devices they created). Set C(no_log=true) on the task and deliver the seeds
+        even when it fails (for example with C(failed_when=false) and a later task that fails).
+      - Mutually exclusive with O(name), O(path), O(state), O(tags), O(purge_tags) and O(force), which
+        each item has instead.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description:
+          - The name of the device, as O(name).
+        required: true
+        type: str
+      path:
+        description:
+          - The IAM path of the device, as O(path).
+        type: str
+        default: /
+      state:
+        description:
+          - V(present) creates the device when it does not exist and updates its tags when it does.
+          - V(absent) deletes the device, as O(state=absent).
+        type: str
+        choices: [present, absent]
+        default: present
+      tags:
+        description:
+          - The tags of the device, as O(tags).
+          - The tags of an existing device are read (C(ListMFADeviceTags)) only for an item with O(devices[].tags).
+          - If not set, the tags of the device are not changed.
+        type: dict
+      purge_tags:
+        description:
+          - Remove the tags of the device that are not in O(devices[].tags), as O(purge_tags).
+        type: bool
+        default: true
+      force:
+        description:
+          - With O(devices[].state=absent), deactivate the device from the user it is enabled for before deleting it,
+            as O(force).
+        type: bool
+        default: false
 notes:
   - The tags of a new device are set by the call that creates it.
   - The seed (RV(base32_seed)) and the QR code (RV(qr_code_png), which holds the seed in its C(otpauth://) URI)
@@ -55,6 +106,9 @@ notes:
     an error message.
   - With C(--diff), the diff shows the serial number, path, name, user and tags of the device.
   - A run that creates a device in a task without C(no_log=true) warns that its result holds the seed.
+  - With O(devices) and C(--diff), the diff shows each device of the items, keyed by its path and name,
+    before the run and after it. The tags shown for an item without O(devices[].tags) are those that
+    C(ListVirtualMFADevices) returns.
 attributes:
   check_mode:
     support: full
@@ -152,12 +206,59 @@ EXAMPLES = r"""
     name: alice
     state: absent
     force: true
+
+# One task for the devices of several users. The result of a task that fails part way still
+# holds the seeds of the devices it created: store them before the play stops.
+- name: Give alice, bob and carol a virtual MFA device each
+  module_defaults:
+    group/mfa.aws.aws:
+      region: us-east-1
+  block:
+    - name: Create the virtual MFA devices (the seeds are returned by this run only)
+      mfa.aws.iam_virtual_mfa:
+        devices:
+          - name: alice
+            tags:
+              owner: alice
+          - name: bob
+            tags:
+              owner: bob
+          - name: carol
+            path: /contractors/
+      register: created
+      failed_when: false
+      no_log: true
+
+    - name: Keep the new seeds by user, ansible-vault encrypted with the run's vault secret
+      mfa.aws.seed_vault_file:
+        path: mfa-seeds/team.yml
+        seeds: "{{ dict(new_devices | map(attribute='name') | zip(new_devices)) }}"
+      vars:
+        new_devices: "{{ created.devices | default([]) | selectattr('base32_seed', 'defined') | list }}"
+      no_log: true
+
+    - name: Stop when a device could not be created
+      ansible.builtin.fail:
+        msg: "{{ created.msg }}"
+      when: created.failed | default(false)
+
+- name: Delete an unused device, and replace dave's unassigned device whose seed was lost, in one task
+  mfa.aws.iam_virtual_mfa:
+    devices:
+      - name: old-laptop
+        state: absent
+      - name: dave
+        state: absent
+      - name: dave
+  register: recreated
+  no_log: true
 """
 
 RETURN = r"""
 serial_number:
   description: The serial number (ARN) of the device.
-  returned: when the device exists, or was or would be deleted; not in check mode when the device would be created
+  returned: >-
+    with O(name), when the device exists, or was or would be deleted; not in check mode when the device would be created
   type: str
   sample: arn:aws:iam::123456789012:mfa/alice
 base32_seed:
@@ -165,7 +266,7 @@ base32_seed:
     - The base32 TOTP seed of the device, what an authenticator app needs to compute its codes.
     - B(Secret). AWS returns it only once, ever, so it is returned only by the run that created the device.
       Set C(no_log=true) on the task and deliver it in the same play.
-  returned: when the device was created by this run (not in check mode)
+  returned: with O(name), when the device was created by this run (not in check mode)
   type: str
   sample: JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 qr_code_png:
@@ -173,12 +274,12 @@ qr_code_png:
     - The base64-encoded PNG image of the QR code that authenticator apps scan, made of an
       C(otpauth://totp/) URI that holds the seed.
     - B(Secret), like RV(base32_seed), and returned only with it.
-  returned: when the device was created by this run (not in check mode)
+  returned: with O(name), when the device was created by this run (not in check mode)
   type: str
   sample: iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==
 virtual_mfa_device:
   description: The device, without its seed.
-  returned: when O(state=present), except in check mode when the device would be created
+  returned: with O(name) and O(state=present), except in check mode when the device would be created
   type: dict
   contains:
     serial_number:
@@ -211,6 +312,59 @@ virtual_mfa_device:
       returned: always
       type: dict
       sample: {"owner": "alice"}
+devices:
+  description:
+    - What each item of O(devices) did, in the order of the items.
+    - When the task fails, the entries of the items done before the one that failed, B(with the seeds of the
+      devices they created).
+  returned: with O(devices)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The name of the device.
+      returned: always
+      type: str
+      sample: alice
+    path:
+      description: The IAM path of the device.
+      returned: always
+      type: str
+      sample: /
+    state:
+      description: The state of the item, V(present) or V(absent).
+      returned: always
+      type: str
+      sample: present
+    changed:
+      description: Whether the item changed the device (or would, in check mode).
+      returned: always
+      type: bool
+      sample: true
+    serial_number:
+      description:
+        - The serial number (ARN) of the device.
+        - V(null) for a device that does not exist and is not created, and in check mode for a device to create.
+      returned: always
+      type: str
+      sample: arn:aws:iam::123456789012:mfa/alice
+    user_name:
+      description: The user the device is enabled for after the item, V(null) when none (always for O(devices[].state=absent)).
+      returned: always
+      type: str
+      sample: alice
+    base32_seed:
+      description:
+        - The base32 TOTP seed of the device, as RV(base32_seed). B(Secret), returned once.
+      returned: when this run created the device (not in check mode)
+      type: str
+      sample: JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+    qr_code_png:
+      description:
+        - The base64-encoded PNG image of the QR code of the device, as RV(qr_code_png). B(Secret), returned once.
+      returned: when this run created the device (not in check mode)
+      type: str
+      sample: iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==
 """
 
 import base64
@@ -224,9 +378,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import create_virtual_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import deactivate_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import delete_virtual_device
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import fail_with_result
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import find_virtual_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import index_virtual_devices
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import item_error
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_device_tags
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_virtual_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_virtual_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import tag_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import untag_device
@@ -234,9 +392,14 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import valida
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_path
 
 DIFF_KEYS = ("serial_number", "path", "name", "user_name", "tags")
+SECRET_KEYS = ("base32_seed", "qr_code_png")
 NO_LOG_WARNING = (
     "The result holds the seed of the new device, which AWS never returns again: "
     "set no_log: true on this task, and deliver the seed in this play"
+)
+BATCH_NO_LOG_WARNING = (
+    "The result holds the seeds of the new devices, which AWS never returns again: "
+    "set no_log: true on this task, and deliver the seeds in this play"
 )
 
 
@@ -293,26 +456,20 @@ def create(client, check_mode, path, name, tags):
     )
 
 
-def ensure_present(client, check_mode, path, name, tags, purge_tags):
-    found = find_virtual_device(client, path, name)
-    if found is None:
-        return create(client, check_mode, path, name, tags)
-    before = normalize_virtual_device(found, list_device_tags(client, serial_number=found["SerialNumber"]))
-    changed, after_tags = ensure_tags(client, check_mode, before["serial_number"], before["tags"], tags, purge_tags)
-    after = dict(before, tags=after_tags)
+def update(client, check_mode, device, tags, purge_tags):
+    """Set the tags of an existing device, given normalised with its current tags."""
+    changed, after_tags = ensure_tags(client, check_mode, device["serial_number"], device["tags"], tags, purge_tags)
+    after = dict(device, tags=after_tags)
     return dict(
         changed=changed,
         serial_number=after["serial_number"],
         virtual_mfa_device=after,
-        diff=dict(before=diff_view(before), after=diff_view(after)),
+        diff=dict(before=diff_view(device), after=diff_view(after)),
     )
 
 
-def ensure_absent(client, check_mode, path, name, force):
-    found = find_virtual_device(client, path, name)
-    if found is None:
-        return dict(changed=False, diff=dict(before={}, after={}))
-    device = normalize_virtual_device(found, list_device_tags(client, serial_number=found["SerialNumber"]))
+def delete(client, check_mode, device, force):
+    """Delete an existing device, given normalised; one enabled for a user only with force, deactivating it first."""
     serial_number, user_name = device["serial_number"], device["user_name"]
     if user_name and not force:
         raise AnsibleIAMError(
@@ -326,18 +483,137 @@ def ensure_absent(client, check_mode, path, name, force):
     return dict(changed=True, serial_number=serial_number, diff=dict(before=diff_view(device), after={}))
 
 
-def main():
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        path=dict(type="str", default="/"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        force=dict(type="bool", default=False),
-    )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
+def ensure_device(client, check_mode, device, item):
+    """Bring one device to the state of item (name, path, state, tags, purge_tags, force): what both forms do for each device.
 
+    device is the device normalised, None when it does not exist.  The result is the single form's.
+    """
+    if item["state"] == "present":
+        if device is None:
+            return create(client, check_mode, item["path"], item["name"], item["tags"])
+        return update(client, check_mode, device, item["tags"], item["purge_tags"])
+    if device is None:
+        return dict(changed=False, diff=dict(before={}, after={}))
+    return delete(client, check_mode, device, item["force"])
+
+
+def read_device(client, path, name):
+    """The device normalised with its tags (ListVirtualMFADevices, then ListMFADeviceTags), None when it does not exist.
+
+    This is how the single form looks its device up.
+    """
+    found = find_virtual_device(client, path, name)
+    if found is None:
+        return None
+    return normalize_virtual_device(found, list_device_tags(client, serial_number=found["SerialNumber"]))
+
+
+def ensure_present(client, check_mode, path, name, tags, purge_tags):
+    item = dict(name=name, path=path, state="present", tags=tags, purge_tags=purge_tags)
+    return ensure_device(client, check_mode, read_device(client, path, name), item)
+
+
+def ensure_absent(client, check_mode, path, name, force):
+    item = dict(name=name, path=path, state="absent", force=force)
+    return ensure_device(client, check_mode, read_device(client, path, name), item)
+
+
+def item_label(item: dict) -> str:
+    return f"{item['path']}{item['name']}"
+
+
+def items_problem(items: list) -> str | None:
+    """The first problem of the devices option found without AWS, naming the item; None when there is none."""
+    for index, item in enumerate(items):
+        problem = validate_device_name(item["name"]) or validate_path(item["path"])
+        if problem:
+            return f"devices[{index}] ({item_label(item)}): {problem}"
+    return None
+
+
+def ensure_devices(client, check_mode, items):
+    """Bring the devices of the items to their state, in order, and yield the result of each in turn.
+
+    One ListVirtualMFADevices call finds every device; a device's tags are read (ListMFADeviceTags)
+    only for an item that sets tags, and only when this run did not set them already.  What an item
+    does is seen by the items after it, so deleting then creating a device in one batch works.  An
+    error raised for an item names it; the results yielded before it are those of the items done.
+    """
+    if not items:
+        return
+    devices = {key: normalize_virtual_device(found) for key, found in index_virtual_devices(list_virtual_devices(client)).items()}
+    # The devices whose tags in `devices` are those AWS has: read or set by this run.
+    exact_tags = set()
+    for index, item in enumerate(items):
+        key = (item["path"], item["name"])
+        device = devices.get(key)
+        try:
+            if device is not None and item["state"] == "present" and item["tags"] is not None and key not in exact_tags:
+                device = dict(device, tags=list_device_tags(client, serial_number=device["serial_number"]))
+            result = ensure_device(client, check_mode, device, item)
+        except AnsibleIAMError as e:
+            raise item_error(index, item_label(item), e) from e
+        if item["state"] == "absent":
+            devices.pop(key, None)
+            exact_tags.discard(key)
+        else:
+            devices[key] = result.get("virtual_mfa_device") or dict(result["diff"]["after"], enable_date=None)
+            if device is None or item["tags"] is not None:
+                exact_tags.add(key)
+        yield result
+
+
+def device_entry(item: dict, result: dict) -> dict:
+    """What the devices return value says of an item, from its result: the seed only for a device this run created."""
+    entry = dict(
+        name=item["name"],
+        path=item["path"],
+        state=item["state"],
+        changed=result["changed"],
+        serial_number=result.get("serial_number"),
+        user_name=result["diff"]["after"].get("user_name"),
+    )
+    entry.update((key, result[key]) for key in SECRET_KEYS if key in result)
+    return entry
+
+
+def batch_diff(items: list, results: list) -> dict:
+    """The diff of a batch: each device touched, keyed by path and name, before its first item and after its last one."""
+    before, after = {}, {}
+    for item, result in zip(items, results):
+        key = item_label(item)
+        before.setdefault(key, result["diff"]["before"])
+        after[key] = result["diff"]["after"]
+    return dict(before={key: view for key, view in before.items() if view}, after={key: view for key, view in after.items() if view})
+
+
+def run_batch(module, items):
+    """The module with the devices option: exits with every item's entry, or fails with those of the items done."""
+    problem = items_problem(items)
+    if problem:
+        module.fail_json(msg=problem)
+    client = iam_client(module)
+    results = []
+    error = None
+    try:
+        for result in ensure_devices(client, module.check_mode, items):
+            results.append(result)
+    except AnsibleIAMError as e:
+        error = e
+    entries = [device_entry(item, result) for item, result in zip(items, results)]
+    if any("base32_seed" in entry for entry in entries) and not module.no_log:
+        module.warn(BATCH_NO_LOG_WARNING)
+    outcome = dict(changed=any(entry["changed"] for entry in entries), devices=entries)
+    if error is not None:
+        fail_with_result(module, error, **outcome)
+    if module._diff:
+        outcome["diff"] = batch_diff(items, results)
+    module.exit_json(**outcome)
+
+
+def run_single(module):
+    """The module with the name option: exits with the device's result."""
+    params = module.params
     problem = validate_device_name(params["name"]) or validate_path(params["path"])
     if problem:
         module.fail_json(msg=problem)
@@ -356,6 +632,37 @@ def main():
     if not module._diff:
         del result["diff"]
     module.exit_json(**result)
+
+
+def main():
+    item_spec = dict(
+        name=dict(type="str", required=True),
+        path=dict(type="str", default="/"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        tags=dict(type="dict"),
+        purge_tags=dict(type="bool", default=True),
+        force=dict(type="bool", default=False),
+    )
+    argument_spec = dict(
+        name=dict(type="str"),
+        path=dict(type="str", default="/"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        force=dict(type="bool", default=False),
+        devices=dict(type="list", elements="dict", options=item_spec),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        # The options of the single form, when set, would be ignored with devices.
+        mutually_exclusive=[("devices", option) for option in ("name", "path", "state", "tags", "purge_tags", "force")],
+        required_one_of=[("name", "devices")],
+    )
+    if module.params["devices"] is None:
+        run_single(module)
+    else:
+        run_batch(module, module.params["devices"])
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def info(users, devices=()):
 def test_every_user_without_mfa_gets_a_device_when_no_users_are_named():
     plan = enrollment_plan(info({"carol": False, "alice": True, "bob": False}))
     assert plan["create"] == [{"user_name": "bob", "name": "bob", "path": "/"}, {"user_name": "carol", "name": "carol", "path": "/"}]
-    assert plan["compliant"] == [] and plan["reuse"] == [] and plan["recreate"] == []
+    assert plan["compliant"] == ["alice"] and plan["reuse"] == [] and plan["recreate"] == []
 
 
 def test_named_users_with_mfa_are_compliant_and_unknown_users_are_reported():

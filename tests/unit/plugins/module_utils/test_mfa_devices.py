@@ -280,3 +280,49 @@ def test_find_virtual_device_matches_path_and_name_exactly():
     assert mfa.find_virtual_device(client, "/", "alice") == {"SerialNumber": VIRTUAL_ARN}
     assert mfa.find_virtual_device(client, "/team/", "alice") == {"SerialNumber": "arn:aws:iam::123456789012:mfa/team/alice"}
     assert mfa.find_virtual_device(client, "/other/", "alice") is None
+
+
+def test_index_virtual_devices_by_path_and_name():
+    team_alice = {"SerialNumber": "arn:aws:iam::123456789012:mfa/team/alice", "User": {"UserName": "alice"}}
+    alice = {"SerialNumber": VIRTUAL_ARN}
+
+    assert mfa.index_virtual_devices([team_alice, alice]) == {("/team/", "alice"): team_alice, ("/", "alice"): alice}
+    assert mfa.index_virtual_devices([]) == {}
+
+
+def test_virtual_device_users_tells_who_each_device_is_enabled_for():
+    devices = [
+        {"SerialNumber": VIRTUAL_ARN, "User": {"UserName": "alice"}},
+        {"SerialNumber": "arn:aws:iam::123456789012:mfa/bob", "User": None},
+        {"SerialNumber": "arn:aws:iam::123456789012:mfa/carol"},
+    ]
+
+    assert mfa.virtual_device_users(devices) == {
+        VIRTUAL_ARN: "alice", "arn:aws:iam::123456789012:mfa/bob": None, "arn:aws:iam::123456789012:mfa/carol": None,
+    }
+
+
+def test_item_error_names_the_item_and_keeps_the_aws_error():
+    aws_error = client_error("InvalidAuthenticationCode")
+
+    error = mfa.item_error(3, "alice", AnsibleIAMError(message="Failed to enable", exception=aws_error))
+
+    assert error.message == "devices[3] (alice): Failed to enable"
+    assert error.exception is aws_error
+
+
+@pytest.mark.parametrize("exception", [client_error("Throttling"), None])
+def test_fail_with_result_keeps_the_result_so_far(exception):
+    module = MagicMock()
+    # Like AnsibleAWSModule, both end the module.
+    module.fail_json.side_effect = module.fail_json_aws.side_effect = SystemExit(1)
+
+    with pytest.raises(SystemExit):
+        mfa.fail_with_result(module, AnsibleIAMError(message="Failed to enable", exception=exception), changed=True, devices=[{"user_name": "alice"}])
+
+    if exception is None:
+        module.fail_json.assert_called_once_with(msg="Failed to enable", changed=True, devices=[{"user_name": "alice"}])
+        module.fail_json_aws.assert_not_called()
+    else:
+        module.fail_json_aws.assert_called_once_with(exception, msg="Failed to enable", changed=True, devices=[{"user_name": "alice"}])
+        module.fail_json.assert_not_called()

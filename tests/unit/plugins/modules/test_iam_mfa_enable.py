@@ -203,3 +203,163 @@ def test_resync_of_a_device_that_is_not_enabled_fails_before_writing():
         iam_mfa_enable.resync(client, False, "alice", TOKEN, CODES)
 
     assert writes(client) == []
+
+
+# --- the devices option ------------------------------------------------------------------------
+
+BOB_SERIAL = "arn:aws:iam::123456789012:mfa/bob"
+
+
+def item(user_name, serial_number, codes=(None, None), state="present"):
+    """An item of the devices option, with the defaults Ansible fills in."""
+    return dict(user_name=user_name, serial_number=serial_number, authentication_code_1=codes[0], authentication_code_2=codes[1], state=state)
+
+
+def virtual(serial_number, user_name=None):
+    """A device as ListVirtualMFADevices shows it."""
+    return {"SerialNumber": serial_number, "User": {"UserName": user_name} if user_name else None}
+
+
+@pytest.mark.parametrize(
+    "state, owner, codes, action",
+    [
+        ("present", None, CODES, iam_mfa_enable.ENABLE),
+        ("present", "alice", (None, None), None),
+        ("absent", "alice", (None, None), iam_mfa_enable.DEACTIVATE),
+        ("absent", None, (None, None), None),
+        ("absent", "bob", (None, None), None),
+    ],
+)
+def test_plan(state, owner, codes, action):
+    assert iam_mfa_enable.plan(state, "alice", SERIAL, owner, codes) == action
+
+
+def test_plan_refuses_a_device_of_another_user_naming_them():
+    with pytest.raises(AnsibleIAMError) as raised:
+        iam_mfa_enable.plan("present", "alice", SERIAL, "bob", CODES)
+
+    assert raised.value.message == (
+        f"Failed to enable MFA device {SERIAL} for user alice: it is enabled for user bob, deactivate it there first (mfa.aws.iam_mfa_enable state=absent)"
+    )
+
+
+def test_plan_needs_codes_to_enable():
+    with pytest.raises(AnsibleIAMError, match=f"authentication_code_1 and authentication_code_2 are required to enable MFA device {SERIAL} for user alice"):
+        iam_mfa_enable.plan("present", "alice", SERIAL, None, (None, None))
+
+
+@pytest.mark.parametrize(
+    "items, problem",
+    [
+        ([item("alice", SERIAL, CODES), item("bob", TOKEN)], None),
+        ([item("alice", SERIAL), item("<root_account>", TOKEN)], f"devices[1] (<root_account>): {ROOT_HANDOFF}"),
+        (
+            [item("alice", "GAHT 1")],
+            "devices[0] (alice): serial_number must be a virtual device ARN or a hardware token's printed serial (9 to 256 characters)",
+        ),
+        (
+            [item("alice", SERIAL, ("271828", "31415"))],
+            "devices[0] (alice): authentication_code_2 must be exactly 6 digits (quote it in YAML to keep a leading zero)",
+        ),
+    ],
+)
+def test_items_problem_names_the_first_bad_item_without_quoting_codes(items, problem):
+    assert iam_mfa_enable.items_problem(items) == problem
+
+
+def test_owners_of_virtual_devices_cost_one_listing():
+    client = fake_iam(virtual_devices=[virtual(SERIAL, "alice"), virtual(BOB_SERIAL)])
+
+    owners = iam_mfa_enable.read_owners(client, [item("alice", SERIAL), item("bob", BOB_SERIAL), item("carol", BOB_SERIAL)])
+
+    assert owners == {SERIAL: "alice", BOB_SERIAL: None}
+    assert calls(client) == ["list_virtual_mfa_devices"]
+
+
+def test_owners_of_hardware_tokens_cost_one_listing_per_user():
+    client = fake_iam(user_devices=[listed(TOKEN, "bob")])
+
+    owners = iam_mfa_enable.read_owners(client, [item("bob", TOKEN), item("bob", "GAHT87654321", state="absent")])
+
+    assert owners == {TOKEN: "bob"}
+    assert calls(client) == ["list_mfa_devices"]
+
+
+def test_owners_of_both_kinds():
+    client = fake_iam(user_devices=[listed(TOKEN, "bob")], virtual_devices=[virtual(SERIAL)])
+
+    owners = iam_mfa_enable.read_owners(client, [item("alice", SERIAL), item("bob", TOKEN), item("carol", "GAHT87654321")])
+
+    assert owners == {SERIAL: None, TOKEN: "bob"}
+    assert calls(client) == ["list_virtual_mfa_devices", "list_mfa_devices", "list_mfa_devices"]
+
+
+def test_unknown_user_of_a_hardware_token_names_its_item():
+    client = fake_iam()
+    listing = client.get_paginator.side_effect
+
+    def paginator(name):
+        result = listing(name)
+        if name == "list_mfa_devices":
+            result.paginate.return_value.build_full_result.side_effect = botocore.exceptions.ClientError({"Error": {"Code": "NoSuchEntity"}}, "ListMFADevices")
+        return result
+
+    client.get_paginator.side_effect = paginator
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        iam_mfa_enable.read_owners(client, [item("alice", SERIAL), item("nobody", TOKEN)])
+
+    assert raised.value.message == "devices[1] (nobody): Failed to list the MFA devices of user nobody (no IAM user named nobody: check user_name)"
+    assert calls(client) == ["list_virtual_mfa_devices", "list_mfa_devices"]
+
+
+def test_enabled_among_lists_the_items_devices_enabled_for_each_user():
+    items = [item("alice", SERIAL), item("alice", TOKEN), item("alice", SERIAL), item("bob", BOB_SERIAL), item("carol", SERIAL)]
+
+    assert iam_mfa_enable.enabled_among(items, {SERIAL: "alice", TOKEN: None, BOB_SERIAL: "dave"}) == {"alice": [SERIAL], "bob": [], "carol": []}
+
+
+@pytest.mark.parametrize("check_mode, expected_writes", [(True, []), (False, ["enable_mfa_device", "deactivate_mfa_device", "enable_mfa_device"])])
+def test_items_are_done_in_order_and_seen_by_the_next(check_mode, expected_writes):
+    client = fake_iam()
+    owners = {SERIAL: None, BOB_SERIAL: "bob"}
+    items = [item("alice", SERIAL, CODES), item("alice", SERIAL), item("bob", BOB_SERIAL, state="absent"), item("alice", BOB_SERIAL, CODES)]
+
+    entries = list(iam_mfa_enable.ensure_items(client, check_mode, items, owners))
+
+    assert entries == [
+        {"user_name": "alice", "serial_number": SERIAL, "kind": "virtual", "state": "present", "changed": True},
+        {"user_name": "alice", "serial_number": SERIAL, "kind": "virtual", "state": "present", "changed": False},
+        {"user_name": "bob", "serial_number": BOB_SERIAL, "kind": "virtual", "state": "absent", "changed": True},
+        {"user_name": "alice", "serial_number": BOB_SERIAL, "kind": "virtual", "state": "present", "changed": True},
+    ]
+    assert owners == {SERIAL: "alice", BOB_SERIAL: "alice"}
+    assert writes(client) == expected_writes
+
+
+def test_an_aws_error_stops_the_items_at_the_one_that_failed():
+    client = fake_iam()
+    client.enable_mfa_device.side_effect = [None, botocore.exceptions.ClientError({"Error": {"Code": "InvalidAuthenticationCode"}}, "EnableMFADevice")]
+    items = [item("alice", SERIAL, CODES), item("bob", BOB_SERIAL, CODES), item("carol", TOKEN, CODES)]
+    batch = iam_mfa_enable.ensure_items(client, False, items, {})
+
+    first = next(batch)
+    with pytest.raises(AnsibleIAMError) as raised:
+        next(batch)
+
+    assert first["changed"] is True
+    assert raised.value.message == (
+        f"devices[1] (bob): Failed to enable MFA device {BOB_SERIAL} for user bob "
+        "(the two codes are not consecutive codes of this device's seed: check the device clock or the seed)"
+    )
+    assert not any(code in raised.value.message for code in CODES)
+    assert writes(client) == ["enable_mfa_device", "enable_mfa_device"]
+
+
+def test_a_device_of_another_user_stops_the_items_before_any_call_for_it():
+    client = fake_iam()
+
+    with pytest.raises(AnsibleIAMError, match=r"^devices\[0\] \(alice\): Failed to enable MFA device .* it is enabled for user bob"):
+        list(iam_mfa_enable.ensure_items(client, False, [item("alice", BOB_SERIAL, CODES)], {BOB_SERIAL: "bob"}))
+
+    assert calls(client) == []

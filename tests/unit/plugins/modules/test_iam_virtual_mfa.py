@@ -9,10 +9,12 @@ import base64
 import datetime
 from unittest.mock import MagicMock
 
+import botocore.exceptions
 import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
 from ansible_collections.mfa.aws.plugins.modules import iam_virtual_mfa
 
 SERIAL = "arn:aws:iam::123456789012:mfa/team/alice"
@@ -171,3 +173,179 @@ def test_forced_delete_deactivates_first(check_mode, expected_writes):
     assert result["changed"] is True
     assert result["diff"] == {"before": {"serial_number": SERIAL, "path": "/team/", "name": "alice", "user_name": "bob", "tags": {"owner": "bob"}}, "after": {}}
     assert writes(client) == expected_writes
+
+
+# --- the devices option ------------------------------------------------------------------------
+
+ACCOUNT_ARN = "arn:aws:iam::123456789012:mfa"
+
+
+def item(name, path="/", state="present", tags=None, purge_tags=True, force=False):
+    """An item of the devices option, with the defaults Ansible fills in."""
+    return dict(name=name, path=path, state=state, tags=tags, purge_tags=purge_tags, force=force)
+
+
+def listed(name, path="/", user_name=None, tags=None):
+    """A device as ListVirtualMFADevices shows it."""
+    device = {"SerialNumber": f"{ACCOUNT_ARN}{path}{name}", "Tags": [{"Key": key, "Value": value} for key, value in (tags or {}).items()]}
+    if user_name:
+        device.update(User={"UserName": user_name}, EnableDate=datetime.datetime(2024, 6, 1, tzinfo=datetime.timezone.utc))
+    return device
+
+
+def batch_iam(devices=(), tags=None):
+    """fake_iam() whose new devices get the serial number of their path and name, and a seed of their own."""
+    client = fake_iam(devices, tags)
+
+    def create_virtual_mfa_device(**kwargs):
+        path, name = kwargs["Path"], kwargs["VirtualMFADeviceName"]
+        return {"VirtualMFADevice": {"SerialNumber": f"{ACCOUNT_ARN}{path}{name}", "Base32StringSeed": f"SEED{name.upper()}".encode("ascii"), "QRCodePNG": PNG}}
+
+    client.create_virtual_mfa_device.side_effect = create_virtual_mfa_device
+    return client
+
+
+def calls(client):
+    """The AWS operations called, listings named by their paginator."""
+    return [args[0] if name == "get_paginator" else name for name, args, _kwargs in client.method_calls]
+
+
+def run_batch(client, check_mode, items):
+    return list(iam_virtual_mfa.ensure_devices(client, check_mode, items))
+
+
+@pytest.mark.parametrize(
+    "items, problem",
+    [
+        ([item("alice"), item("bob", "/team/")], None),
+        (
+            [item("alice"), item("bob smith"), item("carol", "team")],
+            "devices[1] (/bob smith): name must be 1 to 226 characters of letters, digits and +=,.@_- (as IAM requires)",
+        ),
+        (
+            [item("alice", "team")],
+            "devices[0] (teamalice): path must begin and end with / and be at most 512 printable ASCII characters (as IAM requires)",
+        ),
+    ],
+)
+def test_items_problem_names_the_first_bad_item(items, problem):
+    assert iam_virtual_mfa.items_problem(items) == problem
+
+
+def test_no_items_make_no_call():
+    client = batch_iam()
+
+    assert run_batch(client, False, []) == []
+    assert calls(client) == []
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_new_devices_cost_one_listing_and_one_create_each(check_mode):
+    client = batch_iam()
+
+    results = run_batch(client, check_mode, [item("alice"), item("bob", "/team/", tags={"owner": "bob"})])
+
+    assert [result["changed"] for result in results] == [True, True]
+    assert calls(client) == ["list_virtual_mfa_devices"] + ["create_virtual_mfa_device"] * (0 if check_mode else 2)
+    if not check_mode:
+        assert [result["serial_number"] for result in results] == [f"{ACCOUNT_ARN}/alice", f"{ACCOUNT_ARN}/team/bob"]
+        assert [result["base32_seed"] for result in results] == ["SEEDALICE", "SEEDBOB"]
+
+
+def test_existing_devices_are_left_alone_without_reading_their_tags():
+    client = batch_iam([listed("alice", user_name="alice", tags={"owner": "alice"}), listed("bob")])
+
+    results = run_batch(client, False, [item("alice"), item("bob")])
+
+    assert [result["changed"] for result in results] == [False, False]
+    assert results[0]["diff"]["before"]["tags"] == {"owner": "alice"}
+    assert results[0]["virtual_mfa_device"]["user_name"] == "alice"
+    assert calls(client) == ["list_virtual_mfa_devices"]
+
+
+def test_tags_are_read_only_for_items_with_tags():
+    client = batch_iam([listed("alice"), listed("bob")], tags={"owner": "x"})
+
+    results = run_batch(client, False, [item("alice", tags={"owner": "alice"}), item("bob")])
+
+    assert [result["changed"] for result in results] == [True, False]
+    assert calls(client) == ["list_virtual_mfa_devices", "list_mfa_device_tags", "tag_mfa_device"]
+
+
+def test_items_see_what_the_items_before_them_did():
+    client = batch_iam([listed("alice")])
+    absent, tagged = item("alice", state="absent"), item("alice", tags={"a": "1"})
+    items = [absent, tagged, tagged, absent, absent]
+
+    results = run_batch(client, False, items)
+
+    assert [result["changed"] for result in results] == [True, True, False, True, False]
+    assert calls(client) == ["list_virtual_mfa_devices", "delete_virtual_mfa_device", "create_virtual_mfa_device", "delete_virtual_mfa_device"]
+
+
+def test_check_mode_predicts_each_item_without_writing():
+    client = batch_iam([listed("alice", user_name="alice")])
+    items = [item("bob"), item("bob", tags={}), item("bob", state="absent"), item("alice", state="absent", force=True), item("alice")]
+
+    results = run_batch(client, True, items)
+
+    assert [result["changed"] for result in results] == [True, False, True, True, True]
+    assert calls(client) == ["list_virtual_mfa_devices"]
+    assert results[2]["diff"] == {"before": {"serial_number": None, "path": "/", "name": "bob", "user_name": None, "tags": {}}, "after": {}}
+
+
+def test_an_assigned_device_stops_the_batch_at_its_item():
+    client = batch_iam([listed("bob", user_name="bob")])
+    batch = iam_virtual_mfa.ensure_devices(client, False, [item("alice"), item("bob", state="absent"), item("carol")])
+
+    first = next(batch)
+    with pytest.raises(AnsibleIAMError) as raised:
+        next(batch)
+
+    assert first["base32_seed"] == "SEEDALICE"
+    assert raised.value.message.startswith(f"devices[1] (/bob): virtual MFA device {ACCOUNT_ARN}/bob is enabled for user bob: set force=true")
+    assert calls(client) == ["list_virtual_mfa_devices", "create_virtual_mfa_device"]
+
+
+def test_an_aws_error_names_the_item_and_keeps_the_aws_error():
+    client = batch_iam()
+    client.create_virtual_mfa_device.side_effect = botocore.exceptions.ClientError(
+        {"Error": {"Code": "LimitExceeded", "Message": "too many"}}, "CreateVirtualMFADevice"
+    )
+
+    with pytest.raises(AnsibleIAMError) as raised:
+        run_batch(client, False, [item("alice", "/team/")])
+
+    assert raised.value.message == (
+        "devices[0] (/team/alice): Failed to create virtual MFA device alice at path /team/ (the account has the most MFA devices AWS allows)"
+    )
+    assert error_code(raised.value.exception) == "LimitExceeded"
+
+
+def test_device_entry_has_the_seed_only_of_a_created_device():
+    created = iam_virtual_mfa.create(batch_iam(), False, "/", "alice", None)
+    predicted = iam_virtual_mfa.create(batch_iam(), True, "/", "alice", None)
+    kept = iam_virtual_mfa.ensure_device(None, False, iam_virtual_mfa.normalize_virtual_device(listed("alice", user_name="alice")), item("alice"))
+
+    assert iam_virtual_mfa.device_entry(item("alice"), created) == {
+        "name": "alice", "path": "/", "state": "present", "changed": True, "serial_number": f"{ACCOUNT_ARN}/alice", "user_name": None,
+        "base32_seed": "SEEDALICE", "qr_code_png": base64.b64encode(PNG).decode("ascii"),
+    }
+    assert iam_virtual_mfa.device_entry(item("alice"), predicted) == {
+        "name": "alice", "path": "/", "state": "present", "changed": True, "serial_number": None, "user_name": None,
+    }
+    assert iam_virtual_mfa.device_entry(item("alice"), kept) == {
+        "name": "alice", "path": "/", "state": "present", "changed": False, "serial_number": f"{ACCOUNT_ARN}/alice", "user_name": "alice",
+    }
+
+
+def test_batch_diff_shows_each_device_before_its_first_item_and_after_its_last():
+    client = batch_iam([listed("alice"), listed("old")])
+    items = [item("alice", state="absent"), item("old", state="absent"), item("alice"), item("new", "/team/"), item("none", state="absent")]
+
+    diff = iam_virtual_mfa.batch_diff(items, run_batch(client, False, items))
+
+    assert sorted(diff["before"]) == ["/alice", "/old"]
+    assert sorted(diff["after"]) == ["/alice", "/team/new"]
+    assert diff["after"]["/team/new"] == {"serial_number": f"{ACCOUNT_ARN}/team/new", "path": "/team/", "name": "new", "user_name": None, "tags": {}}
+    assert "SEEDALICE" not in repr(diff)
