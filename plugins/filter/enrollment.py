@@ -20,7 +20,7 @@ def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", pa
     account_users = {user["user_name"]: user for user in info["users"]}
     devices = {(device["path"], device["name"]): device for device in info["virtual_mfa_devices"]}
     enabled_users = {device["user_name"] for device in devices.values() if device.get("user_name")}
-    wanted = list(dict.fromkeys(users)) if users else sorted(name for name, user in account_users.items() if not user["mfa_active"])
+    wanted = list(dict.fromkeys(users)) if users else sorted(account_users)
 
     plan = {"compliant": [], "unknown": [], "conflicts": [], "create": [], "recreate": [], "reuse": []}
     for user_name in wanted:

@@ -1,0 +1,267 @@
+"""playbooks/enroll.yml and the mfa.aws.enroll role across a fleet of accounts on the strict local endpoint."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pyotp
+import pytest
+import yaml
+from moto.iam.models import iam_backends
+
+from local_aws import is_write
+
+REPO = Path(__file__).resolve().parents[2]
+ENROLL = REPO / "playbooks" / "enroll.yml"
+ACCOUNTS = ("payments", "analytics", "sandbox")
+USERS = ("alice", "bob", "carol", "dave", "erin")
+
+
+class Fleet:
+    """An organisation of member accounts with IAM users, an inventory of them, and a vault secret."""
+
+    def __init__(self, aws, tmp_path: Path, accounts=ACCOUNTS, users=USERS):
+        self.aws = aws
+        org = aws.client("organizations")
+        org.create_organization(FeatureSet="ALL")
+        self.accounts = {}
+        for name in accounts:
+            status = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
+            self.accounts[name] = status["AccountId"]
+            iam = aws.client("iam", account_id=status["AccountId"])
+            for user in users:
+                iam.create_user(UserName=user)
+        self.users = users
+        self.seed_dir = tmp_path / "mfa-seeds"
+        self.inventory = tmp_path / "accounts.yml"
+        hosts = {name: {"aws_account_id": account_id} for name, account_id in self.accounts.items()}
+        inventory = {"aws_accounts": {"hosts": hosts, "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}
+        self.inventory.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+        self.password = tmp_path / "vault-password"
+        self.password.write_text("fleet vault secret\n", encoding="utf-8")
+        self.password.chmod(0o600)
+        self.env = {"ANSIBLE_VAULT_PASSWORD_FILE": str(self.password)}
+        aws.reset_calls()
+
+    def iam(self, name):
+        return self.aws.client("iam", account_id=self.accounts[name])
+
+    def enroll(self, ansible, check=False, verbosity=0, extra_vars=None, playbook=ENROLL, env=None):
+        return ansible.playbook(
+            playbook, inventory=self.inventory, check=check, verbosity=verbosity,
+            extra_vars={"enroll_vault_dir": str(self.seed_dir), **(extra_vars or {})}, env={**self.env, **(env or {})},
+        )
+
+    def stored(self, name):
+        """The decrypted vault file of an account ({} when there is none)."""
+        path = self.seed_dir / f"{self.accounts[name]}.yml"
+        if not path.exists():
+            return {}
+        view = subprocess.run(
+            [str(Path(sys.executable).parent / "ansible-vault"), "view", "--vault-password-file", str(self.password), str(path)],
+            capture_output=True, text=True, check=True,
+        )
+        return yaml.safe_load(view.stdout) or {}
+
+    def enabled_devices(self, name):
+        """user -> serial numbers of its enabled MFA devices."""
+        iam = self.iam(name)
+        return {user: [d["SerialNumber"] for d in iam.list_mfa_devices(UserName=user)["MFADevices"]] for user in self.users}
+
+    def issued_seed(self, name, serial_number):
+        """The seed the endpoint gave the device (this process runs the endpoint)."""
+        device = iam_backends[self.accounts[name]]["global"].virtual_mfa_devices[serial_number]
+        return device.base32_string_seed.decode("ascii") if isinstance(device.base32_string_seed, bytes) else device.base32_string_seed
+
+    def unassigned_devices(self, name):
+        return [d["SerialNumber"] for d in self.iam(name).list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"]]
+
+    def assert_converged(self, users=None):
+        """Every user has exactly one enabled device, whose stored seed is the one AWS issued; nothing is left unassigned."""
+        for name in self.accounts:
+            stored = self.stored(name)
+            for user, serials in self.enabled_devices(name).items():
+                if users is not None and user not in users:
+                    continue
+                assert len(serials) == 1, (name, user, serials)
+                assert stored[user]["serial_number"] == serials[0]
+                assert stored[user]["base32_seed"] == self.issued_seed(name, serials[0])
+            assert self.unassigned_devices(name) == [], name
+            mode = (self.seed_dir / f"{self.accounts[name]}.yml").stat().st_mode & 0o777
+            assert mode == 0o600
+
+
+@pytest.fixture(name="fleet")
+def fixture_fleet(fresh_aws, tmp_path):
+    return Fleet(fresh_aws, tmp_path)
+
+
+def iam_actions(calls):
+    return Counter(call["action"] for call in calls if call["service"] == "iam" and not call.get("throttled"))
+
+
+def changed_hosts(result):
+    return {host: counts["changed"] for host, counts in result.recap.items()}
+
+
+def reports(result):
+    """host -> enroll_report, from the 'Record what the run did' task."""
+    return {
+        task["host"]: task["result"]["ansible_facts"]["enroll_report"]
+        for task in result.task_results if task["task"].endswith("Record what the run did for each user")
+    }
+
+
+def test_check_mode_predicts_the_real_run_which_converges_and_is_idempotent(fleet, ansible):
+    checked = fleet.enroll(ansible, check=True)
+    assert checked.rc == 0, checked.output
+    assert not any(is_write(call["action"]) for call in fleet.aws.calls() if call["service"] == "iam")
+    assert fleet.stored("payments") == {}
+
+    fleet.aws.reset_calls()
+    applied = fleet.enroll(ansible)
+    assert applied.rc == 0, applied.output
+    assert changed_hosts(applied) == changed_hosts(checked)
+    assert all(changed > 0 for changed in changed_hosts(applied).values())
+    predicted, done = reports(checked), reports(applied)
+    for host in fleet.accounts:
+        assert predicted[host]["enrolled"] == done[host]["enrolled"] == sorted(USERS)
+        assert predicted[host]["check_mode"] is True and done[host]["check_mode"] is False
+    fleet.assert_converged()
+
+    again = fleet.enroll(ansible)
+    assert again.rc == 0, again.output
+    assert set(changed_hosts(again).values()) == {0}
+
+
+def test_api_calls_are_at_the_floor(fleet, ansible):
+    fresh = fleet.enroll(ansible)
+    assert fresh.rc == 0, fresh.output
+    per_account = len(fleet.accounts)
+    calls = iam_actions(fleet.aws.calls())
+    new_users = per_account * len(USERS)
+    assert calls["CreateVirtualMFADevice"] == new_users
+    assert calls["EnableMFADevice"] == new_users
+    assert calls["ListMFADevices"] == new_users  # the one live read per new user
+    assert not {action for action in calls if is_write(action)} - {"CreateVirtualMFADevice", "EnableMFADevice"}
+    # Per account, whatever its size: the credential report (generate until complete, get), the account
+    # summary, and one listing of the virtual devices by each of the three steps that act on them.
+    assert calls["ListVirtualMFADevices"] == 3 * per_account
+    assert calls["GetCredentialReport"] == calls["GetAccountSummary"] == per_account
+    assert calls["GenerateCredentialReport"] <= 2 * per_account
+
+    fleet.aws.reset_calls()
+    compliant = fleet.enroll(ansible)
+    assert compliant.rc == 0, compliant.output
+    calls = iam_actions(fleet.aws.calls())
+    assert not any(is_write(action) for action in calls)
+    assert calls["ListMFADevices"] == 0
+    assert sum(calls.values()) <= 5 * per_account, calls
+
+
+def test_explicit_users_only_those_and_unknown_users_stop_before_any_change(fleet, ansible):
+    unknown = fleet.enroll(ansible, extra_vars={"enroll_users": ["alice", "ghost"]})
+    assert unknown.rc != 0
+    assert "no IAM user named ghost" in unknown.output and "check enroll_users" in unknown.output
+    assert not any(is_write(c["action"]) for c in fleet.aws.calls() if c["service"] == "iam")
+
+    only = fleet.enroll(ansible, extra_vars={"enroll_users": ["alice", "bob"]})
+    assert only.rc == 0, only.output
+    for name in fleet.accounts:
+        enabled = fleet.enabled_devices(name)
+        assert [user for user, serials in enabled.items() if serials] == ["alice", "bob"]
+    fleet.assert_converged(users={"alice", "bob"})
+
+
+# A run stopped at each step: the role's own task files, run up to that step.
+STOPS = {
+    "after create": ["read_state", "plan", "create"],
+    "after delivery": ["read_state", "plan", "create", "deliver_vault_file"],
+    "before enable": ["read_state", "plan", "create", "deliver_vault_file"],
+}
+
+
+@pytest.mark.parametrize("stop", sorted(STOPS))
+def test_a_run_stopped_at_any_step_converges_on_the_next(fleet, ansible, tmp_path, stop):
+    steps = [{"name": f"step {step}", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": step}} for step in STOPS[stop]]
+    if stop == "before enable":
+        steps.append({"name": "read the seeds back", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": "enable"},
+                      "vars": {"__enroll_enable_users": []}})
+    play = yaml.safe_load(ENROLL.read_text(encoding="utf-8"))[0]
+    play.pop("post_tasks")
+    play["roles"] = [{"role": "mfa.aws.account_session"}]
+    play["tasks"] = steps
+    interrupted = tmp_path / "interrupted.yml"
+    interrupted.write_text(yaml.safe_dump([play]), encoding="utf-8")
+
+    partial = fleet.enroll(ansible, playbook=interrupted)
+    assert partial.rc == 0, partial.output
+    leftover = fleet.unassigned_devices("payments")
+    assert len(leftover) == len(USERS)
+    assert bool(fleet.stored("payments")) == (stop != "after create")
+    assert not any(fleet.enabled_devices("payments").values())
+
+    fleet.aws.reset_calls()
+    resumed = fleet.enroll(ansible)
+    assert resumed.rc == 0, resumed.output
+    fleet.assert_converged()
+    calls = iam_actions(fleet.aws.calls())
+    if stop == "after create":  # the seeds were never stored: those devices are useless
+        assert calls["DeleteVirtualMFADevice"] == len(USERS) * len(fleet.accounts)
+    else:  # stored seeds: the devices are reused, not created again
+        assert calls["CreateVirtualMFADevice"] == 0 and calls["DeleteVirtualMFADevice"] == 0
+
+
+def test_throttling_of_30_percent_of_iam_calls_still_converges(fleet, ansible):
+    fleet.aws.throttle(0.3, seed=7)
+    result = fleet.enroll(ansible)
+    assert result.rc == 0, result.output
+    assert any(call.get("throttled") for call in fleet.aws.calls())
+    fleet.aws.throttle(0)
+    fleet.assert_converged()
+
+
+def test_no_seed_code_or_credential_reaches_the_vvvv_output(fleet, ansible):
+    result = fleet.enroll(ansible, verbosity=4)
+    assert result.rc == 0, result.output
+    secrets = fleet.aws.issued_seeds() + fleet.aws.issued_credentials()
+    assert len(secrets) >= len(USERS) * len(fleet.accounts) + len(fleet.accounts)
+    leaked = [secret for secret in secrets if secret in result.output]
+    assert leaked == []
+    for name in fleet.accounts:
+        for user, entry in fleet.stored(name).items():
+            totp = pyotp.TOTP(entry["base32_seed"])
+            assert entry["base32_seed"] not in result.output, user
+            assert json.dumps(totp.now()) not in result.output
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("unknown delivery", "enroll_delivery"),
+        ("unwritable vault dir", "Not a directory; choose a path in a directory this run can write"),
+        ("missing vault secret", "no vault secret to encrypt the seeds with"),
+        ("role that cannot be assumed", "cannot assume arn:aws:iam::"),
+    ],
+)
+def test_bad_input_fails_early_and_creates_nothing(fleet, ansible, tmp_path, case, expected):
+    extra_vars = {}
+    if case == "unknown delivery":
+        extra_vars = {"enroll_delivery": ["carrier_pigeon"]}
+    elif case == "unwritable vault dir":
+        blocker = tmp_path / "not-a-dir"
+        blocker.write_text("", encoding="utf-8")
+        extra_vars = {"enroll_vault_dir": str(blocker / "seeds")}
+    elif case == "missing vault secret":
+        fleet.env = {}
+    elif case == "role that cannot be assumed":
+        extra_vars = {"account_session_role_arn": "arn:aws:iam::{{ account_session_account_id }}:role/NoSuchRole"}
+    result = fleet.enroll(ansible, extra_vars=extra_vars)
+    assert result.rc != 0
+    assert expected in result.output
+    assert not any(is_write(c["action"]) for c in fleet.aws.calls() if c["service"] == "iam")
+    for name in fleet.accounts:
+        assert fleet.iam(name).list_virtual_mfa_devices()["VirtualMFADevices"] == []
