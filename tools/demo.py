@@ -122,7 +122,7 @@ def main() -> int:
         run_playbook(env, "-i", inventory, os.path.join(REPO, "playbooks", "audit.yml"), "-e", f"audit_report_dir={reports}/after")
         banner("codes computed from the vault file are accepted by AWS")
         run_playbook(env, "-i", inventory, os.path.join(REPO, "playbooks", "verify_seeds.yml"), "--vault-password-file", vault_password,
-                     "-e", f"verify_vault_dir={seeds}", "-e", '{"verify_users": ["alice", "dave", "frank"]}')
+                     "-e", f"verify_vault_dir={seeds}")
         print(f"\nSeed files (ansible-vault encrypted, mode 0600): {', '.join(sorted(os.listdir(seeds)))}")
         print(f"Audit reports: {reports}/after/mfa-audit.md and mfa-audit.json")
         print(f"\nDemo files are in {workdir}")

@@ -99,7 +99,7 @@ def _validated_mode(mode):
         value = int(mode, 8)
     except ValueError:
         value = -1
-    if value < 0 or value & 0o077 & ~0o040:
+    if value < 0 or value > 0o777 or value & 0o077 & ~0o040:
         raise AnsibleActionFail(f"mode {mode!r} must be an octal mode that gives no write or read access to others (such as 0600 or 0640)")
     return value
 
@@ -134,6 +134,9 @@ def _read(vault, path):
         raise AnsibleActionFail(f"{path} decrypts but is not YAML: restore it from a backup") from None
     if not isinstance(content, dict):
         raise AnsibleActionFail(f"{path} does not hold a mapping of user names to seeds: restore it from a backup")
+    for user, entry in content.items():
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) or not entry.get(k) for k in _ENTRY_KEYS):
+            raise AnsibleActionFail(f"the entry of {user!r} in {path} lacks serial_number or base32_seed: restore the file from a backup")
     return content
 
 

@@ -24,6 +24,7 @@ except ImportError:
     pass  # AnsibleAWSModule reports the missing library.
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -60,6 +61,15 @@ _HINTS = {
     "InvalidClientTokenId": "the AWS credentials are not valid: check the access key, profile or assumed role",
     "ExpiredToken": "the AWS credentials have expired: assume the role again",
 }
+
+
+def with_connection_secrets_hidden(argument_spec: dict) -> dict:
+    """argument_spec plus amazon.aws's access_key option marked no_log.
+
+    amazon.aws shows the access key id in module invocations (-vvv), and the ids of assumed-role
+    credentials are part of the credentials this collection keeps out of every output.
+    """
+    return dict(argument_spec, access_key=dict(aws_argument_spec()["access_key"], no_log=True))
 
 
 def iam_client(module):

@@ -359,6 +359,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import resync
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_serial_number
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_device_users
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 
 CODE_OPTIONS = ("authentication_code_1", "authentication_code_2")
 ENABLE = "enable"
@@ -628,7 +629,7 @@ def main():
         devices=dict(type="list", elements="dict", options=item_spec, required_together=[CODE_OPTIONS]),
     )
     module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+        argument_spec=with_connection_secrets_hidden(argument_spec),
         supports_check_mode=True,
         # The options of the single form, when set, would be ignored with devices.
         mutually_exclusive=[("devices", option) for option in ("user_name", "serial_number", "state") + CODE_OPTIONS],

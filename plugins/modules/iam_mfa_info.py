@@ -38,7 +38,8 @@ options:
   details:
     description:
       - List the MFA devices of every IAM user, one C(ListMFADevices) call or more per user.
-      - Users deleted since AWS generated the credential report are then left out.
+      - Users deleted since AWS generated the credential report are then left out, and users created since then are
+        found with C(ListUsers) (one call per thousand users) and listed too.
       - With V(false), devices are listed only for the users named in O(user_names).
     type: bool
     default: false
@@ -46,6 +47,7 @@ options:
     description:
       - List the MFA devices of every user whose credential report row says it has no MFA, one C(ListMFADevices) call or more per such user,
         so that RV(users[].mfa_active) is current for them although the report can be up to four hours old.
+      - Users created after AWS generated the report are found with C(ListUsers) (one call per thousand users) and listed too.
       - This is what a run that enrolls the users without MFA needs; users with MFA cost nothing more.
     type: bool
     default: false
@@ -321,6 +323,7 @@ from operator import itemgetter
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_iam_user
+from ansible_collections.amazon.aws.plugins.module_utils.iam import list_iam_users
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import ROOT_USER
@@ -337,6 +340,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_u
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_virtual_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_mfa_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_virtual_device
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 
 DEVICE_KEYS = ("serial_number", "kind", "user_name", "enable_date")
 
@@ -379,7 +383,11 @@ def devices_or_none(client, user_name):
 
 def user_newer_than_report(client, user_name):
     """A user of the result for a user that AWS created after it generated the credential report."""
-    user = get_iam_user(client, user_name, normalize=False)
+    return new_user_entry(get_iam_user(client, user_name, normalize=False))
+
+
+def new_user_entry(user):
+    """A user of the result from a GetUser or ListUsers entry (a user newer than the credential report)."""
     return {
         "user_name": user["UserName"],
         "arn": user["Arn"],
@@ -410,6 +418,10 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
         set_devices(users[user_name], devices)
 
     if details or confirm_without_mfa:
+        # The report can be four hours old: users created since then are only in ListUsers.
+        for user in list_iam_users(client):
+            if user["UserName"] not in users:
+                users[user["UserName"]] = new_user_entry(user)
         unlisted = [name for name, user in users.items() if "mfa_devices" not in user and (details or not user["mfa_active"])]
         for user_name in unlisted:
             devices = devices_or_none(client, user_name)
@@ -442,7 +454,7 @@ def main():
         confirm_without_mfa=dict(type="bool", default=False),
         virtual_devices=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=with_connection_secrets_hidden(argument_spec), supports_check_mode=True)
     if module.params["report_timeout"] < 0:
         module.fail_json(msg="report_timeout must be 0 or more seconds")
 

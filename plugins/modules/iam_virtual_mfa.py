@@ -390,6 +390,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import tag_de
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import untag_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_device_name
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_path
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 
 DIFF_KEYS = ("serial_number", "path", "name", "user_name", "tags")
 SECRET_KEYS = ("base32_seed", "qr_code_png")
@@ -653,7 +654,7 @@ def main():
         devices=dict(type="list", elements="dict", options=item_spec),
     )
     module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+        argument_spec=with_connection_secrets_hidden(argument_spec),
         supports_check_mode=True,
         # The options of the single form, when set, would be ignored with devices.
         mutually_exclusive=[("devices", option) for option in ("name", "path", "state", "tags", "purge_tags", "force")],

@@ -228,7 +228,7 @@ def test_no_seed_code_or_credential_reaches_the_vvvv_output(fleet, ansible):
     result = fleet.enroll(ansible, verbosity=4)
     assert result.rc == 0, result.output
     secrets = fleet.aws.issued_seeds() + fleet.aws.issued_credentials()
-    assert len(secrets) >= len(USERS) * len(fleet.accounts) + len(fleet.accounts)
+    assert len(secrets) >= len(USERS) * len(fleet.accounts) + 3 * len(fleet.accounts)
     leaked = [secret for secret in secrets if secret in result.output]
     assert leaked == []
     for name in fleet.accounts:
@@ -245,6 +245,9 @@ def test_no_seed_code_or_credential_reaches_the_vvvv_output(fleet, ansible):
         ("unwritable vault dir", "Not a directory; choose a path in a directory this run can write"),
         ("missing vault secret", "no vault secret to encrypt the seeds with"),
         ("role that cannot be assumed", "cannot assume arn:aws:iam::"),
+        ("no delivery", "enroll_delivery must include vault_file"),
+        ("bad device name", "name must be 1 to 226 characters"),
+        ("two hosts for one account", "give each AWS account one inventory host"),
     ],
 )
 def test_bad_input_fails_early_and_creates_nothing(fleet, ansible, tmp_path, case, expected):
@@ -257,11 +260,66 @@ def test_bad_input_fails_early_and_creates_nothing(fleet, ansible, tmp_path, cas
         extra_vars = {"enroll_vault_dir": str(blocker / "seeds")}
     elif case == "missing vault secret":
         fleet.env = {}
+    elif case == "no delivery":
+        extra_vars = {"enroll_delivery": []}
+    elif case == "two hosts for one account":
+        inventory = yaml.safe_load(fleet.inventory.read_text(encoding="utf-8"))
+        inventory["aws_accounts"]["hosts"]["payments-again"] = {"aws_account_id": fleet.accounts["payments"]}
+        fleet.inventory.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    elif case == "bad device name":
+        extra_vars = {"enroll_device_name": "mfa {user_name}"}
     elif case == "role that cannot be assumed":
         extra_vars = {"account_session_role_arn": "arn:aws:iam::{{ account_session_account_id }}:role/NoSuchRole"}
     result = fleet.enroll(ansible, extra_vars=extra_vars)
     assert result.rc != 0
     assert expected in result.output
-    assert not any(is_write(c["action"]) for c in fleet.aws.calls() if c["service"] == "iam")
-    for name in fleet.accounts:
+    # Every account fails, but for twin hosts, where only the twins' account fails.
+    failed = ["payments"] if case == "two hosts for one account" else list(fleet.accounts)
+    assert not any(is_write(c["action"]) for c in fleet.aws.calls() if c["service"] == "iam" and c["account_id"] in {fleet.accounts[n] for n in failed})
+    for name in failed:
         assert fleet.iam(name).list_virtual_mfa_devices()["VirtualMFADevices"] == []
+
+
+def write_vault_file(fleet, name, entries):
+    """Replace an account's vault file with entries, encrypted with the fleet's vault secret."""
+    plain = fleet.seed_dir / "plain.yml"
+    plain.write_text(yaml.safe_dump(entries), encoding="utf-8")
+    target = fleet.seed_dir / f"{fleet.accounts[name]}.yml"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-vault"), "encrypt", "--vault-password-file", str(fleet.password),
+         "--output", str(target), str(plain)],
+        capture_output=True, check=True,
+    )
+    plain.unlink()
+
+
+def test_a_refused_enable_stops_the_run_with_the_hint(fleet, ansible):
+    """A stored seed that does not belong to the unassigned device it names: AWS refuses the codes."""
+    serial = fleet.iam("payments").create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]["SerialNumber"]
+    fleet.seed_dir.mkdir(mode=0o700)
+    write_vault_file(fleet, "payments", {"alice": {"serial_number": serial, "base32_seed": pyotp.random_base32(), "created": "2026-01-01"}})
+
+    result = fleet.enroll(ansible, extra_vars={"enroll_users": ["alice"], "mfa_hosts": "payments"})
+
+    assert result.rc != 0
+    assert "the two codes are not consecutive codes of this device's seed" in result.output
+    assert fleet.enabled_devices("payments")["alice"] == []
+
+
+def test_verify_seeds_tells_a_wrong_seed_from_a_right_one(fleet, ansible):
+    assert fleet.enroll(ansible, extra_vars={"mfa_hosts": "payments"}).rc == 0
+    verify = REPO / "playbooks" / "verify_seeds.yml"
+    extra = {"verify_vault_dir": str(fleet.seed_dir), "mfa_hosts": "payments"}
+
+    right = ansible.playbook(verify, inventory=fleet.inventory, extra_vars=extra, env=fleet.env)
+    assert right.rc == 0, right.output
+    assert "AWS accepted codes from the stored seeds of alice, bob, carol, dave, erin" in right.output
+    assert right.recap["payments"]["changed"] == 0
+
+    entries = fleet.stored("payments")
+    entries["bob"]["base32_seed"] = pyotp.random_base32()
+    write_vault_file(fleet, "payments", entries)
+    wrong = ansible.playbook(verify, inventory=fleet.inventory, extra_vars=extra, env=fleet.env)
+    assert wrong.rc != 0
+    assert "AWS refused codes from the stored seeds of bob" in wrong.output
+    assert not any(seed in wrong.output for seed in fleet.aws.issued_seeds())

@@ -12,7 +12,7 @@ from local_aws import is_write
 
 MODULE = "mfa.aws.iam_mfa_info"
 ACCOUNT = "123456789012"
-READS = {"GenerateCredentialReport", "GetCredentialReport", "GetAccountSummary", "ListMFADevices"}
+READS = {"GenerateCredentialReport", "GetCredentialReport", "GetAccountSummary", "ListMFADevices", "ListUsers"}
 
 
 def consecutive_codes(seed):
@@ -207,3 +207,18 @@ def test_confirm_without_mfa_sees_a_device_enabled_after_the_report(fresh_aws, a
     assert next(u for u in stale["users"] if u["user_name"] == "carol")["mfa_active"] is False
     assert next(u for u in confirmed["users"] if u["user_name"] == "carol")["mfa_active"] is True
     assert confirmed["summary"]["users_without_mfa_names"] == ["bob"]
+
+
+def test_confirm_without_mfa_finds_users_created_after_the_report(fresh_aws, ansible, team):
+    assert team
+    fresh_aws.keep_credential_reports()
+    audit(ansible)
+    fresh_aws.client("iam").create_user(UserName="zoe")
+
+    stale = audit(ansible)
+    confirmed = audit(ansible, confirm_without_mfa=True)
+
+    assert "zoe" not in [user["user_name"] for user in stale["users"]]
+    zoe = next(user for user in confirmed["users"] if user["user_name"] == "zoe")
+    assert zoe["mfa_active"] is False and zoe["mfa_devices"] == [] and zoe["password_enabled"] is None
+    assert confirmed["summary"]["users_without_mfa_names"] == ["bob", "carol", "zoe"]

@@ -14,9 +14,9 @@ from .protocol import ApiRequest, json_error, parse_request, xml_response
 from .state import EndpointState
 
 THROTTLING_MESSAGE = "Rate exceeded"
-# Calls whose answers hold temporary credentials, and how to find the secret parts in them.
+# Calls whose answers hold temporary credentials, and how to find their parts in them.
 CREDENTIAL_ACTIONS = {"sts:AssumeRole", "sts:AssumeRoot", "sts:GetSessionToken", "sts:GetFederationToken"}
-_CREDENTIAL = re.compile(r"<(?:SecretAccessKey|SessionToken)>([^<]+)</")
+_CREDENTIAL = re.compile(r"<(?:AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)</")
 
 
 def _throttling_error(request: ApiRequest) -> Response:

@@ -116,7 +116,7 @@ class LocalAWS:
         return self._admin("GET", "issued-seeds")
 
     def issued_credentials(self) -> list[str]:
-        """The secret access keys and session tokens of every temporary credential STS handed out."""
+        """The access key ids, secret access keys and session tokens of every temporary credential STS handed out."""
         return self._admin("GET", "issued-credentials")
 
     def set_root_mfa(self, enabled: bool, account_id: str = DEFAULT_ACCOUNT_ID) -> None:

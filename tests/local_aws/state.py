@@ -32,7 +32,7 @@ class EndpointState:
     throttles: dict[str, Throttle] = field(default_factory=dict)
     # Seeds ever handed out (virtual devices) or registered (hardware tokens); never cleared.
     issued_seeds: list[str] = field(default_factory=list)
-    # Secret keys and session tokens of the temporary credentials STS handed out; never cleared.
+    # Access key ids, secret keys and session tokens of the temporary credentials STS handed out; never cleared.
     issued_credentials: list[str] = field(default_factory=list)
     hardware_tokens: dict[DeviceKey, str] = field(default_factory=dict)
     used_code_pairs: dict[DeviceKey, set[tuple[str, str]]] = field(default_factory=dict)

@@ -326,3 +326,10 @@ def test_fail_with_result_keeps_the_result_so_far(exception):
     else:
         module.fail_json_aws.assert_called_once_with(exception, msg="Failed to enable", changed=True, devices=[{"user_name": "alice"}])
         module.fail_json.assert_not_called()
+
+
+def test_connection_secrets_are_hidden_access_key_included():
+    spec = mfa.with_connection_secrets_hidden({"name": {"type": "str"}})
+    assert spec["name"] == {"type": "str"}
+    assert spec["access_key"]["no_log"] is True
+    assert "aws_access_key_id" in spec["access_key"]["aliases"]

@@ -49,6 +49,19 @@ class Paginator:
         return Pages(self.client.devices.get(UserName, []))
 
 
+class UserPages:
+    def __init__(self, client):
+        self.client = client
+
+    def paginate(self):
+        self.client.calls.append("ListUsers")
+        return self
+
+    def build_full_result(self):
+        users = [{"UserName": name, "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}", "CreateDate": ENABLED} for name in self.client.live_users]
+        return {"Users": users}
+
+
 class IAM:
     """An IAM client of one account: a credential report, the live users, their devices and the root user's MFA."""
 
@@ -72,8 +85,8 @@ class IAM:
         return {"SummaryMap": {"Users": len(self.live_users), "AccountMFAEnabled": int(self.root_mfa)}}
 
     def get_paginator(self, operation):
-        assert operation == "list_mfa_devices"
-        return Paginator(self)
+        assert operation in ("list_mfa_devices", "list_users")
+        return Paginator(self) if operation == "list_mfa_devices" else UserPages(self)
 
     def get_user(self, UserName):
         self.calls.append(("GetUser", UserName))
@@ -222,3 +235,11 @@ def test_set_devices_gives_each_device_its_kind(serial_number, kind):
     set_devices(user, [device("alice", serial_number)])
     assert user["mfa_active"] is True
     assert user["mfa_devices"] == [{"serial_number": serial_number, "kind": kind, "user_name": "alice", "enable_date": "2025-01-15T10:02:11+00:00"}]
+
+
+def test_details_find_users_created_after_the_report_with_one_listing():
+    client = IAM([row("alice", True)], live_users=["alice", "zoe"], devices={"alice": [device("alice", f"arn:aws:iam::{ACCOUNT}:mfa/alice")]})
+    result = audit(client, details=True)
+    assert client.calls.count("ListUsers") == 1
+    zoe = result["users"][1]
+    assert (zoe["user_name"], zoe["mfa_active"], zoe["mfa_devices"], zoe["password_enabled"]) == ("zoe", False, [], None)

@@ -1,0 +1,67 @@
+"""playbooks/audit.yml across a fleet: a read-only report, the same under --check."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from local_aws import is_write
+from test_enroll import Fleet
+
+REPO = Path(__file__).resolve().parents[2]
+AUDIT = REPO / "playbooks" / "audit.yml"
+
+
+@pytest.fixture(name="fleet")
+def fixture_fleet(fresh_aws, tmp_path):
+    return Fleet(fresh_aws, tmp_path, accounts=("payments", "analytics"), users=("alice", "bob", "carol"))
+
+
+def run_audit(fleet, ansible, report_dir, check=False):
+    result = ansible.playbook(AUDIT, inventory=fleet.inventory, check=check, extra_vars={"audit_report_dir": str(report_dir)})
+    assert result.rc == 0, result.output
+    return json.loads((report_dir / "mfa-audit.json").read_text(encoding="utf-8")), (report_dir / "mfa-audit.md").read_text(encoding="utf-8")
+
+
+def test_audit_reports_users_kinds_root_and_what_enroll_would_do_without_writing(fleet, ansible, tmp_path):
+    assert fleet.enroll(ansible, extra_vars={"enroll_users": ["alice"]}).rc == 0
+    fleet.aws.set_root_mfa(True, account_id=fleet.accounts["analytics"])
+    fleet.aws.reset_calls()
+
+    report, markdown = run_audit(fleet, ansible, tmp_path / "real")
+    checked, checked_markdown = run_audit(fleet, ansible, tmp_path / "check", check=True)
+
+    assert not any(is_write(call["action"]) for call in fleet.aws.calls() if call["service"] == "iam")
+    assert checked == report and checked_markdown == markdown
+    accounts = {account["name"]: account for account in report["accounts"]}
+    payments = accounts["payments"]
+    assert payments["account_id"] == fleet.accounts["payments"]
+    users = {user["user_name"]: user for user in payments["users"]}
+    assert users["alice"]["mfa_active"] is True
+    assert [device["kind"] for device in users["alice"]["mfa_devices"]] == ["virtual"]
+    assert users["bob"]["mfa_active"] is False
+    assert sorted(entry["user_name"] for entry in payments["enroll_plan"]["create"]) == ["bob", "carol"]
+    assert payments["root"]["mfa_active"] is False and payments["root"]["handoff"]["steps"]
+    assert accounts["analytics"]["root"]["mfa_active"] is True
+    assert "| bob | **no** | - | create and enable a virtual device |" in markdown
+    assert f"### Root user of {fleet.accounts['payments']}: console hand-off" in markdown
+    assert f"### Root user of {fleet.accounts['analytics']}" not in markdown
+
+
+def test_the_number_of_tasks_does_not_grow_with_the_users(fresh_aws, ansible, tmp_path):
+    (tmp_path / "small").mkdir()
+    small = Fleet(fresh_aws, tmp_path / "small", accounts=("small",), users=("u1",))
+    iam = small.aws.client("iam", account_id=small.accounts["small"])
+    result_small = small.enroll(ansible)
+    assert result_small.rc == 0, result_small.output
+    for index in range(2, 13):
+        iam.create_user(UserName=f"u{index}")
+    result_large = small.enroll(ansible)
+    assert result_large.rc == 0, result_large.output
+
+    tasks_small = Counter(task["host"] for task in result_small.task_results)
+    tasks_large = Counter(task["host"] for task in result_large.task_results)
+    assert tasks_small == tasks_large
+    assert all(len(iam.list_mfa_devices(UserName=f"u{index}")["MFADevices"]) == 1 for index in range(1, 13))
