@@ -8,7 +8,7 @@ import time
 import pyotp
 import pytest
 
-from local_aws import is_write
+from helpers.steps import changes, converge, iam_calls, run_steps
 
 VIRTUAL_MFA = "mfa.aws.iam_virtual_mfa"
 MFA_ENABLE = "mfa.aws.iam_mfa_enable"
@@ -16,7 +16,6 @@ ACCOUNT = "123456789012"
 USERS = ("ada", "ben", "cy", "dot", "eve")
 TOKEN = "GAHT12345678"
 HINT = "the two codes are not consecutive codes of this device's seed: check the device clock or the seed"
-COUNT_CALLS = "{{ call_counts + [lookup('ansible.builtin.url', calls_url, split_lines=false) | from_json | length] }}"
 
 # The devices option of mfa.aws.iam_mfa_enable for the play's `users`, with codes computed by the
 # mfa.aws.totp lookup from the play's `seeds` when the task runs (or taken from `stale`, by user).
@@ -32,48 +31,6 @@ ENABLE_WITH_CODES = {MFA_ENABLE: {"devices": "{{ items_json | from_json }}"}, "v
 
 def serial(name, path="/"):
     return f"arn:aws:iam::{ACCOUNT}:mfa{path}{name}"
-
-
-def iam_calls(calls):
-    return [call["action"] for call in calls if call["service"] == "iam"]
-
-
-def iam_writes(calls):
-    return [action for action in iam_calls(calls) if is_write(action)]
-
-
-def run_steps(ansible, aws, steps, play_vars=None, diff=False):
-    """Run the steps, (name, check mode, task), as the tasks of one play; check mode must write nothing.
-
-    Returns the registered result of each step and the API calls it made (counted from the
-    endpoint's call log after each task)."""
-    tasks = []
-    for name, check, task in steps:
-        tasks.append({"name": name, **task, "check_mode": check, "diff": diff})
-        tasks.append({"name": f"count the calls after {name}", "ansible.builtin.set_fact": {"call_counts": COUNT_CALLS}})
-    all_vars = {"call_counts": [0], "calls_url": f"{aws.url}/_local_aws/calls", **(play_vars or {})}
-    play = {"hosts": "localhost", "gather_facts": False, "vars": all_vars, "tasks": tasks}
-    aws.reset_calls()
-    run = ansible.playbook(json.dumps([play]) + "\n")
-    assert run.rc == 0, run.output
-    by_task = {task["task"]: task["result"] for task in run.task_results}
-    counts = by_task[f"count the calls after {steps[-1][0]}"]["ansible_facts"]["call_counts"]
-    calls = aws.calls()
-    step_calls = [calls[start:end] for start, end in zip(counts, counts[1:])]
-    for (name, check, _task), made in zip(steps, step_calls):
-        if check:
-            assert iam_writes(made) == [], f"{name} wrote"
-    return [by_task[name] for name, _check, _task in steps], step_calls
-
-
-def converge(ansible, aws, module, args, diff=False):
-    """The module in check mode, for real, then both again."""
-    steps = [(name, check, {module: args}) for name, check in (("check", True), ("apply", False), ("check again", True), ("apply again", False))]
-    return run_steps(ansible, aws, steps, diff=diff)
-
-
-def changes(results):
-    return [result["changed"] for result in results]
 
 
 def item_changes(result):

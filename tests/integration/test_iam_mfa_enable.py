@@ -2,13 +2,13 @@
 then both again to show idempotence, with the resulting state read back with boto3."""
 from __future__ import annotations
 
-import json
 import time
 
 import pyotp
 import pytest
 
-from local_aws import is_write
+from helpers.steps import STEPS, changes, iam_calls, iam_writes
+from helpers.steps import converge as steps_converge
 
 MODULE = "mfa.aws.iam_mfa_enable"
 ACCOUNT = "123456789012"
@@ -19,45 +19,12 @@ ROOT_HANDOFF = (
     "AWS lets nobody enable MFA for the root user through the API, only in the console signed in as root: "
     "run mfa.aws.iam_mfa_info (or playbooks/audit.yml) for the console steps to hand to the account owner"
 )
-STEPS = (("check", True), ("apply", False), ("check again", True), ("apply again", False))
-COUNT_CALLS = "{{ call_counts + [lookup('ansible.builtin.url', calls_url, split_lines=false) | from_json | length] }}"
-
-
-def iam_calls(calls):
-    return [call["action"] for call in calls if call["service"] == "iam"]
-
-
-def iam_writes(calls):
-    return [action for action in iam_calls(calls) if is_write(action)]
 
 
 def converge(ansible, aws, args, diff=False, steps=STEPS, seed=None):
-    """Run the module in check mode, for real, then both again, in one play; check mode must write nothing.
-
-    `seed` is the play's variable `seed`, for codes computed by the tasks (see LOOKUP_CODES).
-    Returns the registered results and the API calls of each run (counted from the endpoint's call
-    log after each task)."""
-    tasks = []
-    for name, check in steps:
-        tasks.append({"name": name, MODULE: args, "check_mode": check, "diff": diff})
-        tasks.append({"name": f"count the calls after {name}", "ansible.builtin.set_fact": {"call_counts": COUNT_CALLS}})
-    play_vars = {"call_counts": [0], "calls_url": f"{aws.url}/_local_aws/calls", "seed": seed}
-    play = {"hosts": "localhost", "gather_facts": False, "vars": play_vars, "tasks": tasks}
-    aws.reset_calls()
-    run = ansible.playbook(json.dumps([play]) + "\n")
-    assert run.rc == 0, run.output
-    by_task = {task["task"]: task["result"] for task in run.task_results}
-    counts = by_task[f"count the calls after {steps[-1][0]}"]["ansible_facts"]["call_counts"]
-    calls = aws.calls()
-    step_calls = [calls[start:end] for start, end in zip(counts, counts[1:])]
-    for (name, check), made in zip(steps, step_calls):
-        if check:
-            assert iam_writes(made) == [], f"{name} wrote"
-    return [by_task[name] for name, _check in steps], step_calls
-
-
-def changes(results):
-    return [result["changed"] for result in results]
+    """The module in each step (by default check, apply, check again, apply again); `seed` is the play's
+    variable `seed`, for codes computed by the tasks (see LOOKUP_CODES)."""
+    return steps_converge(ansible, aws, MODULE, args, diff=diff, steps=steps, play_vars={"seed": seed})
 
 
 def codes(seed, windows_ago=0):

@@ -3,50 +3,22 @@ then both again to show idempotence, with the resulting state read back with bot
 from __future__ import annotations
 
 import base64
-import json
 import time
 
 import pyotp
 import pytest
 
-from local_aws import is_write
+from helpers.steps import changes, iam_writes
+from helpers.steps import converge as steps_converge
 
 MODULE = "mfa.aws.iam_virtual_mfa"
 ACCOUNT = "123456789012"
 SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/alice"
-STEPS = (("check", True), ("apply", False), ("check again", True), ("apply again", False))
-COUNT_CALLS = "{{ call_counts + [lookup('ansible.builtin.url', calls_url, split_lines=false) | from_json | length] }}"
-
-
-def iam_writes(calls):
-    return [call["action"] for call in calls if call["service"] == "iam" and is_write(call["action"])]
 
 
 def converge(ansible, aws, args, diff=False):
-    """Run the module in check mode, for real, then both again, in one play; check mode must write nothing.
-
-    Returns the four registered results and the API calls of each run (counted from the endpoint's
-    call log after each task)."""
-    tasks = []
-    for name, check in STEPS:
-        tasks.append({"name": name, MODULE: args, "check_mode": check, "diff": diff})
-        tasks.append({"name": f"count the calls after {name}", "ansible.builtin.set_fact": {"call_counts": COUNT_CALLS}})
-    play = {"hosts": "localhost", "gather_facts": False, "vars": {"call_counts": [0], "calls_url": f"{aws.url}/_local_aws/calls"}, "tasks": tasks}
-    aws.reset_calls()
-    run = ansible.playbook(json.dumps([play]) + "\n")
-    assert run.rc == 0, run.output
-    by_task = {task["task"]: task["result"] for task in run.task_results}
-    counts = by_task[f"count the calls after {STEPS[-1][0]}"]["ansible_facts"]["call_counts"]
-    calls = aws.calls()
-    step_calls = [calls[start:end] for start, end in zip(counts, counts[1:])]
-    for (name, check), made in zip(STEPS, step_calls):
-        if check:
-            assert iam_writes(made) == [], f"{name} wrote"
-    return [by_task[name] for name, _check in STEPS], step_calls
-
-
-def changes(results):
-    return [result["changed"] for result in results]
+    """The module in check mode, for real, then both again (see helpers.steps)."""
+    return steps_converge(ansible, aws, MODULE, args, diff=diff)
 
 
 def assert_no_seed(aws, text):
