@@ -6,9 +6,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import struct
 
 import pytest
 
@@ -16,6 +13,8 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.mfa.aws.plugins.lookup import totp as totp_lookup
+from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import messages
+from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import reference_hotp
 
 SEED = "JBSWY3DPEHPK3PXP"
 
@@ -48,20 +47,8 @@ RFC_CODES = [
 
 
 def reference_totp(key, at, digits=6, period=30):
-    """SHA1 TOTP as written in RFCs 4226 and 6238, independent of the code under test."""
-    digest = hmac.new(key, struct.pack(">Q", int(at) // period), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10**digits).zfill(digits)
-
-
-def messages(exception):
-    """The messages of exception and of every exception it was raised from or during."""
-    found = []
-    while exception is not None:
-        found.append(str(exception))
-        exception = exception.__cause__ or (None if exception.__suppress_context__ else exception.__context__)
-    return "\n".join(found)
+    """SHA1 TOTP of the window of the Unix time at (RFC 6238)."""
+    return reference_hotp(key, int(at) // period, digits)
 
 
 @pytest.fixture

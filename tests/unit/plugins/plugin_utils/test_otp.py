@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import struct
 
 import pytest
 
+from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import RFC_4226_CODES
+from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import messages
+from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import reference_hotp
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import (
     OtpError,
     normalize_seed,
@@ -23,25 +24,6 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._otp import (
 SEED = "JBSWY3DPEHPK3PXP"
 # RFC 6238 Appendix B: the SHA1 seed of the test vectors.
 RFC_SHA1_SEED = base64.b32encode(b"12345678901234567890").decode()
-# RFC 4226 Appendix D: HOTP values of the seed "12345678901234567890" for the counters 0 to 9.
-RFC_4226_CODES = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"]
-
-
-def reference_hotp(key, counter, digits=6, digestmod=hashlib.sha1):
-    """HOTP as written in RFC 4226 section 5.3, independent of the code under test."""
-    digest = hmac.new(key, struct.pack(">Q", counter), digestmod).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10**digits).zfill(digits)
-
-
-def messages(exception):
-    """The messages of exception and of every exception it was raised from or during."""
-    found = []
-    while exception is not None:
-        found.append(str(exception))
-        exception = exception.__cause__ or (None if exception.__suppress_context__ else exception.__context__)
-    return "\n".join(found)
 
 
 def test_reference_hotp_matches_rfc_4226():
