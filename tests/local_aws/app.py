@@ -9,7 +9,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Response
 
-from . import admin, iam, sts
+from . import admin, iam, secrets, sts
 from .protocol import ApiRequest, json_error, parse_request, xml_response
 from .state import EndpointState
 
@@ -66,4 +66,6 @@ class LocalAWSApp:
             return iam.handle(request, self.state)
         if request.service == "sts":
             return sts.handle(request)
+        if request.service in secrets.SERVICES:
+            return secrets.handle(request, environ)
         return None
