@@ -30,7 +30,8 @@ options:
   seeds:
     description:
       - The entries to store, by user name. Each is a dictionary with the strings C(serial_number) and C(base32_seed) and,
-        optionally, C(created).
+        optionally, C(created), and C(previous), an entry of the same shape for the device a rotation is replacing (kept until
+        that device is deleted).
       - An entry equal to the stored one (same serial and seed) changes nothing and keeps its C(created) time.
     type: dict
     default: {}
@@ -46,6 +47,18 @@ options:
       - The vault id whose secret encrypts the file. By default the first secret of the run, as C(ansible-vault encrypt) does.
       - Any secret of the run can decrypt the existing file.
     type: str
+  return_seeds:
+    description:
+      - Also return the stored entries with their seeds, as RV(seeds).
+      - B(The result then holds secrets), so set C(no_log=true) on the task.
+    type: bool
+    default: false
+  users:
+    description:
+      - Restrict RV(stored), RV(entries) and RV(seeds) to these users. By default they cover every entry of the file.
+      - Has no effect on what is written.
+    type: list
+    elements: str
   check_writable:
     description:
       - Also fail, without writing anything, when the file could not be written now
@@ -136,4 +149,26 @@ stored:
   type: dict
   sample:
     alice: arn:aws:iam::123456789012:mfa/alice
+entries:
+  description:
+    - What the file holds for each user after the task, without the seeds.
+    - C(previous_serial_number) is the device a rotation is replacing, V(null) when no rotation is under way.
+  returned: always
+  type: dict
+  sample:
+    alice:
+      serial_number: arn:aws:iam::123456789012:mfa/alice-2
+      created: "2026-11-25T10:00:00+00:00"
+      previous_serial_number: arn:aws:iam::123456789012:mfa/alice
+seeds:
+  description:
+    - The stored entries with their seeds (C(serial_number), C(base32_seed), C(created), and C(previous) during a rotation).
+    - B(Secret.) Returned only with O(return_seeds=true).
+  returned: with O(return_seeds=true)
+  type: dict
+  sample:
+    alice:
+      serial_number: arn:aws:iam::123456789012:mfa/alice
+      base32_seed: JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+      created: "2026-11-25T10:00:00+00:00"
 """

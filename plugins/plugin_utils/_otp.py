@@ -7,8 +7,8 @@
 
 Private to this collection: the names here may change in any release.
 
-Seeds and otpauth URIs are normalised and checked here; pyotp computes the HMAC and its
-truncation.  Callers must check ``PYOTP_IMPORT_ERROR`` before computing codes.  No message
+Seeds and otpauth URIs are normalised, checked, built and parsed here; pyotp computes the HMAC
+and its truncation.  Callers must check ``PYOTP_IMPORT_ERROR`` before computing codes.  No message
 raised here contains a seed or an otpauth URI (the URI carries the seed in its ``secret``).
 """
 
@@ -20,7 +20,7 @@ import dataclasses
 import hashlib
 import math
 import re
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 try:
     import pyotp
@@ -168,6 +168,61 @@ def parse_otpauth_uri(uri: str) -> OtpauthUri:
         period=_uri_parameter(params, "period", lambda value: check_period(int(value))),
         algorithm=_uri_parameter(params, "algorithm", check_algorithm),
     )
+
+
+def otpauth_uri(
+    seed: str,
+    label: str,
+    issuer: str | None = None,
+    *,
+    digits: int = DEFAULT_DIGITS,
+    period: int = DEFAULT_PERIOD,
+    algorithm: str = DEFAULT_ALGORITHM,
+) -> str:
+    """The ``otpauth://totp/<issuer>:<label>?secret=...&issuer=...`` URI of seed (the Key URI format).
+
+    The seed is normalised with normalize_seed().  The issuer and the label are UTF-8 and
+    percent-encoded (RFC 3986) in the path, a literal ``:`` between them; the issuer is repeated,
+    percent-encoded, in the ``issuer`` parameter.  digits, period and algorithm appear only when
+    they differ from the defaults, which is what parse_otpauth_uri() and authenticator apps assume
+    without them.  A false issuer leaves it out.  OtpError for an invalid seed or parameter, and for
+    an issuer with a ``:`` (it would be read as the end of the issuer).
+    """
+    secret = normalize_seed(seed)
+    if not isinstance(label, str) or not label:
+        raise OtpError("the label (the account name the authenticator app shows, such as alice@123456789012) must be a non-empty string")
+    if issuer is not None and not isinstance(issuer, str):
+        raise OtpError(f"the issuer must be a string, not {type(issuer).__name__}")
+    if issuer and ":" in issuer:
+        raise OtpError("the issuer cannot contain ':', which separates the issuer from the label in an otpauth URI: choose another issuer")
+    if not issuer and ":" in label:
+        raise OtpError("a label with ':' needs an issuer: without one, the text before the ':' would be read as the issuer")
+    digits = check_digits(digits)
+    period = check_period(period)
+    algorithm = check_algorithm(algorithm)
+
+    path = f"{_uri_quote(issuer)}:{_uri_quote(label)}" if issuer else _uri_quote(label)
+    query = [f"secret={secret}"]
+    if issuer:
+        query.append(f"issuer={_uri_quote(issuer)}")
+    if algorithm != DEFAULT_ALGORITHM:
+        query.append(f"algorithm={algorithm.upper()}")
+    if digits != DEFAULT_DIGITS:
+        query.append(f"digits={digits}")
+    if period != DEFAULT_PERIOD:
+        query.append(f"period={period}")
+    return f"otpauth://totp/{path}?{'&'.join(query)}"
+
+
+def manual_entry_key(seed: str) -> str:
+    """The normalised seed in groups of four characters, as authenticator apps take it typed by hand."""
+    secret = normalize_seed(seed)
+    return " ".join(secret[start:start + 4] for start in range(0, len(secret), 4))
+
+
+def _uri_quote(text):
+    """text percent-encoded as UTF-8: all but the RFC 3986 unreserved characters and '@' (spaces as %20)."""
+    return quote(text, safe="@")
 
 
 def _uri_parameter(params, name, convert):
