@@ -52,6 +52,13 @@ options:
     type: bool
     default: false
     version_added: 0.1.0
+  skip_unknown_users:
+    description:
+      - With V(true), a name of O(user_names) that the account has no IAM user of is listed in RV(unknown_users) instead of
+        failing the task; for example a leaver whose user was deleted, whose devices and stored seeds are still to clean up.
+    type: bool
+    default: false
+    version_added: 0.1.0
   virtual_devices:
     description:
       - Also return every virtual MFA device of the account, assigned or not (RV(virtual_mfa_devices)), with one C(ListVirtualMFADevices) call
@@ -249,6 +256,12 @@ users:
           returned: always
           type: str
           sample: "2025-01-15T10:02:11+00:00"
+unknown_users:
+  description: The names of O(user_names) that the account has no IAM user of.
+  returned: with O(skip_unknown_users=true)
+  type: list
+  elements: str
+  sample: [mallory]
 virtual_mfa_devices:
   description:
     - Every virtual MFA device of the account, assigned to a user or not, sorted by serial number. Never with a seed.
@@ -403,14 +416,19 @@ def virtual_device_entry(device):
     return {key: normalized.get(key) for key in ("serial_number", "path", "name", "user_name", "enable_date")}
 
 
-def audit_account(client, user_names, details, report_timeout, confirm_without_mfa=False, virtual_devices=False):
+def audit_account(client, user_names, details, report_timeout, confirm_without_mfa=False, virtual_devices=False, skip_unknown_users=False):
     rows, generated_time = read_credential_report(client, timeout=report_timeout)
     root_row, user_rows = split_root(rows)
     account = account_id(root_row)
     users = {row["user"]: user_entry(row) for row in user_rows}
+    unknown = []
 
     for user_name in dict.fromkeys(user_names):
         devices = devices_or_none(client, user_name)
+        if devices is None and skip_unknown_users:
+            unknown.append(user_name)
+            users.pop(user_name, None)  # deleted since AWS generated the report
+            continue
         if devices is None:
             raise AnsibleIAMError(message=f"no IAM user named {user_name} in account {account}: check user_names")
         if user_name not in users:
@@ -432,7 +450,7 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
 
     root_mfa_active = account_mfa_enabled(client)
     user_list = sorted(users.values(), key=itemgetter("user_name"))
-    extra = {}
+    extra = {"unknown_users": unknown} if skip_unknown_users else {}
     if virtual_devices:
         extra["virtual_mfa_devices"] = sorted((virtual_device_entry(d) for d in list_virtual_devices(client)), key=itemgetter("serial_number"))
     return {
@@ -453,6 +471,7 @@ def main():
         report_timeout=dict(type="int", default=60),
         confirm_without_mfa=dict(type="bool", default=False),
         virtual_devices=dict(type="bool", default=False),
+        skip_unknown_users=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=with_connection_secrets_hidden(argument_spec), supports_check_mode=True)
     if module.params["report_timeout"] < 0:
@@ -467,6 +486,7 @@ def main():
             module.params["report_timeout"],
             confirm_without_mfa=module.params["confirm_without_mfa"],
             virtual_devices=module.params["virtual_devices"],
+            skip_unknown_users=module.params["skip_unknown_users"],
         )
     except AnsibleIAMError as e:
         module.fail_json_aws_error(e)

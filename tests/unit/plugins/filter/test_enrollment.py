@@ -111,4 +111,112 @@ def test_seeds_need_a_registered_result_and_a_plan():
 
 
 def test_the_filters_are_registered():
-    assert FilterModule().filters() == {"enrollment_plan": enrollment_plan, "enrollment_seeds": enrollment_seeds}
+    filters = FilterModule().filters()
+    assert filters["enrollment_plan"] is enrollment_plan and filters["enrollment_seeds"] is enrollment_seeds
+    assert sorted(filters) == sorted(
+        ["enrollment_plan", "enrollment_seeds", "rotation_plan", "rotation_seeds", "rotation_settled", "current_seeds", "removal_plan"]
+    )
+
+
+# --- rotation and removal -------------------------------------------------------------------------
+
+NOW = "2026-06-01T00:00:00+00:00"
+OLD = "2026-01-01T00:00:00+00:00"
+NEW = "2026-05-30T00:00:00+00:00"
+
+
+def entry(serial, created=OLD, previous=None):
+    return {"serial_number": ARN.format(serial), "created": created, "previous_serial_number": ARN.format(previous) if previous else None}
+
+
+def rotation(devices, entries, **kwargs):
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_plan
+
+    return rotation_plan(info({"alice": True, "bob": True, "carol": False}, devices), entries, now=NOW, **kwargs)
+
+
+def test_an_old_managed_device_is_rotated_to_the_other_name_and_retired():
+    plan = rotation([("/", "alice", "alice")], {"alice": entry("/alice")})
+    assert plan["start"] == [{"user_name": "alice", "name": "alice-2", "path": "/", "old_serial_number": ARN.format("/alice")}]
+    assert plan["retire"] == [{"user_name": "alice", "serial_number": ARN.format("/alice"), "name": "alice", "path": "/"}]
+    assert plan["finish"] == ["alice"]
+    assert plan["iam_virtual_mfa_devices"] == [{"name": "alice-2", "path": "/", "state": "present", "tags": {}}]
+    assert plan["retire_devices"] == [{"name": "alice", "path": "/", "state": "absent", "force": True}]
+
+
+def test_a_second_rotation_goes_back_to_the_first_name():
+    plan = rotation([("/", "alice-2", "alice")], {"alice": entry("/alice-2")})
+    assert plan["start"][0]["name"] == "alice"
+
+
+def test_a_young_device_is_current_unless_max_age_is_zero():
+    assert rotation([("/", "alice", "alice")], {"alice": entry("/alice", NEW)})["current"] == ["alice"]
+    assert len(rotation([("/", "alice", "alice")], {"alice": entry("/alice", NEW)}, max_age_days=0)["start"]) == 1
+
+
+def test_users_without_a_stored_seed_of_their_enabled_device_are_unmanaged_or_unknown():
+    plan = rotation([("/", "bob", "bob"), ("/", "alice", None)], {"alice": entry("/alice")}, users=["alice", "bob", "ghost"])
+    assert plan["unmanaged"] == ["alice", "bob"] and plan["unknown"] == ["ghost"] and plan["start"] == []
+
+
+def test_a_leftover_unassigned_device_at_the_new_name_is_recreated_and_a_taken_name_is_a_conflict():
+    plan = rotation([("/", "alice", "alice"), ("/", "alice-2", None)], {"alice": entry("/alice")})
+    assert plan["recreate"][0]["serial_number"] == ARN.format("/alice-2")
+    assert plan["iam_virtual_mfa_devices"][0] == {"name": "alice-2", "path": "/", "state": "absent"}
+    plan = rotation([("/", "alice", "alice"), ("/", "alice-2", "bob")], {"alice": entry("/alice")})
+    assert plan["conflicts"] == [{"user_name": "alice", "serial_number": ARN.format("/alice-2"), "enabled_for": "bob"}]
+
+
+@pytest.mark.parametrize(
+    "devices, enable, retire",
+    [
+        ([("/", "alice", "alice"), ("/", "alice-2", None)], True, True),  # stopped after storing the new seed
+        ([("/", "alice", "alice"), ("/", "alice-2", "alice")], False, True),  # stopped after enabling the new device
+        ([("/", "alice-2", "alice")], False, False),  # stopped after retiring the old device
+    ],
+)
+def test_a_rotation_under_way_is_finished_from_where_it_stopped(devices, enable, retire):
+    plan = rotation(devices, {"alice": entry("/alice-2", NEW, previous="/alice")})
+    assert plan["start"] == [] and plan["finish"] == ["alice"]
+    assert (plan["enable"] == [{"user_name": "alice", "serial_number": ARN.format("/alice-2")}]) is enable
+    assert (len(plan["retire"]) == 1) is retire
+
+
+def test_a_rotation_whose_new_device_vanished_is_reverted():
+    assert rotation([("/", "alice", "alice")], {"alice": entry("/alice-2", NEW, previous="/alice")})["revert"] == ["alice"]
+
+
+def test_rotation_seeds_keep_the_old_entry_and_settled_drops_or_restores_it():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_seeds, rotation_settled
+
+    plan = rotation([("/", "alice", "alice")], {"alice": entry("/alice")})
+    created = {"devices": [{"name": "alice-2", "path": "/", "serial_number": ARN.format("/alice-2"), "base32_seed": "NEWSEED"}]}
+    old = {"alice": {"serial_number": ARN.format("/alice"), "base32_seed": "OLDSEED", "created": OLD}}
+    pending = rotation_seeds(created, plan, old)
+    assert pending == {"alice": {"serial_number": ARN.format("/alice-2"), "base32_seed": "NEWSEED", "previous": old["alice"]}}
+    assert rotation_settled(pending, plan) == {"alice": {"serial_number": ARN.format("/alice-2"), "base32_seed": "NEWSEED"}}
+    assert rotation_settled(pending, {"finish": [], "revert": ["alice"]}) == {"alice": old["alice"]}
+    with pytest.raises(AnsibleFilterError, match="holds no seed for alice"):
+        rotation_seeds(created, plan, {})
+
+
+def test_removal_deletes_the_users_devices_and_leftovers_deactivates_tokens_and_drops_seeds():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan
+
+    state = info({"alice": True}, [("/", "alice", "alice"), ("/", "alice-2", None), ("/", "bob", "bob"), ("/", "gone", None)])
+    state["users"][0]["mfa_devices"] = [
+        {"serial_number": ARN.format("/alice"), "kind": "virtual"},
+        {"serial_number": "GAHT12345678", "kind": "hardware"},
+    ]
+    plan = removal_plan(state, {"alice": entry("/alice"), "gone": entry("/gone")}, users=["alice", "gone", "ghost"])
+    assert plan["unknown"] == ["ghost"] and plan["users"] == ["alice", "gone"] and plan["drop"] == ["alice", "gone"]
+    assert plan["deactivate"] == [{"user_name": "alice", "serial_number": "GAHT12345678", "state": "absent"}]
+    assert sorted(d["name"] for d in plan["delete"]) == ["alice", "alice-2", "gone"]
+    assert all(d["force"] and d["state"] == "absent" for d in plan["delete"])
+
+
+def test_removal_needs_the_listed_devices_of_known_users():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan
+
+    with pytest.raises(AnsibleFilterError, match="needs the devices of alice"):
+        removal_plan(info({"alice": True}), {}, users=["alice"])
