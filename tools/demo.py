@@ -118,6 +118,9 @@ def main() -> int:
         run_playbook(env, *enroll)
         banner("enroll again: nothing left to do")
         run_playbook(env, *enroll)
+        banner("rotate the devices of one account (new device and seed; the old ones deleted)")
+        run_playbook(env, "-i", inventory, os.path.join(REPO, "playbooks", "rotate.yml"), "--vault-password-file", vault_password,
+                     "-e", f"enroll_vault_dir={seeds}", "-e", '{"enroll_rotate_max_age_days": 0}', "--limit", "payments")
         banner("audit after")
         run_playbook(env, "-i", inventory, os.path.join(REPO, "playbooks", "audit.yml"), "-e", f"audit_report_dir={reports}/after")
         banner("codes computed from the vault file are accepted by AWS")
