@@ -60,7 +60,7 @@ _HEADER = (
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dir", "seeds", "issuer", "account_id", "account_alias", "remove", "vault_id", "mode"))
+    _VALID_ARGS = frozenset(("dir", "seeds", "issuer", "account_id", "account_alias", "remove", "vault_id", "mode", "check_writable"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -84,6 +84,7 @@ class ActionModule(ActionBase):
                 remove=dict(type="list", elements="str", default=[]),
                 vault_id=dict(type="str"),
                 mode=dict(type="str", default="0600"),
+                check_writable=dict(type="bool", default=False),
             ),
         )[1]
         directory = args["dir"]
@@ -105,6 +106,9 @@ class ActionModule(ActionBase):
                 writes[user] = entry
         removals = [user for user in dict.fromkeys(remove) if any(os.path.lexists(path) for path in _paths(directory, user).values())]
 
+        if args["check_writable"]:
+            encryption_secret(vault, args["vault_id"])
+            check_writable(os.path.join(directory, ".probe"))
         after = {user: entry for user, entry in before.items() if user not in removals}
         after.update(writes)
         changed = bool(writes or removals)
@@ -128,6 +132,10 @@ class ActionModule(ActionBase):
             changed=changed,
             stored={user: entry["serial_number"] for user, entry in sorted(after.items())},
             files={user: _paths(directory, user) for user in sorted(after)},
+            entries={
+                user: {"serial_number": entry["serial_number"], "created": entry.get("created"), "previous_serial_number": None}
+                for user, entry in sorted(after.items())
+            },
         )
         if self._task.diff:
             result["diff"] = dict(before=_public(before), after=_public(after), before_header=directory, after_header=directory)

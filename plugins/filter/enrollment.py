@@ -113,7 +113,7 @@ def rotation_plan(info, entries=None, users=None, max_age_days=90, name_format="
     moment = _now(now)
     wanted = list(dict.fromkeys(users)) if users else sorted(entries)
 
-    plan = {key: [] for key in ("unknown", "unmanaged", "current", "conflicts", "start", "recreate", "enable", "retire", "finish", "revert")}
+    plan = {key: [] for key in ("unknown", "unmanaged", "lost", "current", "conflicts", "start", "recreate", "enable", "retire", "finish", "revert")}
     for user_name in wanted:
         entry = entries.get(user_name)
         if entry is None:
@@ -124,15 +124,19 @@ def rotation_plan(info, entries=None, users=None, max_age_days=90, name_format="
         if previous:
             # A rotation that an earlier run started: its new device is stored, the old one is kept until retired.
             if device is None:
-                plan["revert"].append(user_name)
+                # The new device vanished: go back to the previous one if it is still there, else the user must enroll again.
+                plan["revert" if previous in by_serial else "lost"].append(user_name)
                 continue
             if device.get("user_name") not in (None, user_name):
                 plan["conflicts"].append({"user_name": user_name, "serial_number": serial, "enabled_for": device["user_name"]})
                 continue
+            old = by_serial.get(previous)
+            if old is not None and old.get("user_name") not in (None, user_name):
+                plan["conflicts"].append({"user_name": user_name, "serial_number": previous, "enabled_for": old["user_name"]})
+                continue
             if device.get("user_name") is None:
                 plan["enable"].append({"user_name": user_name, "serial_number": serial})
-            if previous in by_serial:
-                old = by_serial[previous]
+            if old is not None:
                 plan["retire"].append({"user_name": user_name, "serial_number": previous, "name": old["name"], "path": old["path"]})
             plan["finish"].append(user_name)
             continue
@@ -197,6 +201,17 @@ def current_seeds(seeds):
     return {user_name: {key: value for key, value in entry.items() if key != "previous"} for user_name, entry in seeds.items()}
 
 
+def malformed_code_pairs(codes):
+    """The users of codes (user name -> two codes a person typed) whose value is not two 6-digit codes."""
+    if not isinstance(codes, dict):
+        raise AnsibleFilterError("malformed_code_pairs needs a dictionary of user names to two codes")
+    return [
+        user_name for user_name, pair in codes.items()
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, (list, tuple)) or len(pair) != 2
+        or not all(isinstance(code, str) and len(code) == 6 and code.isascii() and code.isdigit() for code in pair)
+    ]
+
+
 def removal_plan(info, entries=None, users=None, name_format="{user_name}", path="/"):
     """What removing the MFA devices and stored seeds of ``users`` takes; see DOCUMENTATION."""
     account_users, devices = _checked("removal_plan", info, name_format)
@@ -243,5 +258,6 @@ class FilterModule:
             "rotation_seeds": rotation_seeds,
             "rotation_settled": rotation_settled,
             "current_seeds": current_seeds,
+            "malformed_code_pairs": malformed_code_pairs,
             "removal_plan": removal_plan,
         }

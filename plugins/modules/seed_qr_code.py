@@ -78,6 +78,12 @@ options:
       - A file of another mode is written again.
     type: str
     default: "0600"
+  check_writable:
+    description:
+      - Also fail, without writing anything, when no file could be written now (no vault secret for O(vault_id), or a
+        directory that cannot be created or written). Lets a play stop before it creates a device whose seed it could not deliver.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -159,6 +165,15 @@ stored:
   type: dict
   sample:
     alice: arn:aws:iam::123456789012:mfa/alice
+entries:
+  description: What the directory holds for each user after the task, without the seeds, as M(mfa.aws.seed_vault_file) returns it.
+  returned: always
+  type: dict
+  sample:
+    alice:
+      serial_number: arn:aws:iam::123456789012:mfa/alice
+      created: "2026-11-25T10:00:00+00:00"
+      previous_serial_number: null
 files:
   description: The two files of each user of RV(stored), C(png) (the encrypted QR code image) and C(entry) (the encrypted YAML entry).
   returned: always

@@ -67,9 +67,19 @@ def users_with_devices(aws, users=USERS):
 
 
 def enable_directly(aws, user_name, serial_number, seed):
-    """Enable the device with the older of the two pairs of codes AWS accepts now."""
-    pair = codes(seed, windows_ago=1)
-    aws.client("iam").enable_mfa_device(UserName=user_name, SerialNumber=serial_number, AuthenticationCode1=pair[0], AuthenticationCode2=pair[1])
+    """Enable the device with the older of the two pairs of codes AWS accepts now.
+
+    That pair stops being accepted when a 30-second window ends, which can happen between computing it and the
+    endpoint checking it on a loaded machine: then the pair of the new moment is tried once."""
+    iam = aws.client("iam")
+    for attempt in range(2):
+        pair = codes(seed, windows_ago=1)
+        try:
+            iam.enable_mfa_device(UserName=user_name, SerialNumber=serial_number, AuthenticationCode1=pair[0], AuthenticationCode2=pair[1])
+            return
+        except iam.exceptions.InvalidAuthenticationCodeException:
+            if attempt:
+                raise
 
 
 def virtual_devices(aws):

@@ -133,6 +133,49 @@ def test_qr_codes_alone_wait_for_the_codes_a_person_types(fleet, ansible, tmp_pa
     for secret in codes + [totp.secret]:
         assert secret not in typed.output
 
+    # bob types a wrong pair and carol, a new user, a good one: carol is enabled all the same, and bob is named.
+    fleet.iam("payments").create_user(UserName="carol")
+    fleet.users = (*USERS, "carol")
+    assert fleet.enroll(ansible, extra_vars=delivery).rc == 0
+    totp, now = pyotp.parse_uri(qr_entries(fleet, qr_dir)["carol"]["otpauth_uri"]), time.time()
+    wrong = {"bob": ["000000", "000001"], "carol": [totp.at(now - 30), totp.at(now)]}
+    mixed = fleet.enroll(ansible, extra_vars={**delivery, "enroll_codes": wrong})
+    assert mixed.rc != 0 and "AWS refused the codes typed for bob:" in mixed.output, mixed.output
+    enabled = fleet.enabled_devices("payments")
+    assert enabled["bob"] == [] and len(enabled["carol"]) == 1
+
+
+@pytest.mark.parametrize(
+    "delivery, codes, expected",
+    [
+        (["qr_png"], {"alice": ["123456"]}, "enroll_codes of alice must be a list of the two consecutive 6-digit codes"),
+        (["qr_png"], {"alice": ["123456", "654321"]}, "no device of alice awaits codes yet"),
+        (["vault_file", "qr_png"], {"alice": ["123456", "654321"]}, "enroll_codes is for enroll_delivery [qr_png] alone"),
+    ],
+)
+def test_codes_that_cannot_be_used_stop_the_run_before_any_change(fleet, ansible, tmp_path, delivery, codes, expected):
+    result = fleet.enroll(ansible, extra_vars={"enroll_delivery": delivery, "enroll_qr_dir": str(tmp_path / "qr"), "enroll_codes": codes})
+    assert result.rc != 0 and expected in result.output, result.output
+    assert fleet.unassigned_devices("payments") == [] and not any(fleet.enabled_devices("payments").values())
+    for code in codes["alice"]:
+        assert code not in result.output
+
+
+def test_a_store_that_refuses_the_seeds_leaves_no_device_behind(fleet, ansible):
+    iam = fleet.iam("payments")
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["secretsmanager:CreateSecret"], "Resource": "*"}]}
+    iam.put_role_policy(RoleName="OrganizationAccountAccessRole", PolicyName="no-secrets", PolicyDocument=json.dumps(deny))
+    result = fleet.enroll(ansible, extra_vars={"enroll_delivery": ["secretsmanager"]})
+    assert result.rc != 0 and "secretsmanager:CreateSecret" in result.output and "were deleted again" in result.output, result.output
+    assert fleet.unassigned_devices("payments") == [] and not any(fleet.enabled_devices("payments").values())
+    assert secret_entries(fleet, "secretsmanager") == {}
+
+
+def test_credentials_of_another_account_are_refused_when_no_role_is_assumed(fleet, ansible):
+    result = fleet.enroll(ansible, extra_vars={"account_session_assume_role": False})
+    assert result.rc != 0 and "the credentials in use reach account 123456789012, not " in result.output, result.output
+    assert iam_actions(fleet.aws.calls())["CreateVirtualMFADevice"] == 0
+
 
 def test_seeds_in_a_central_account(fleet, ansible):
     org = fleet.aws.client("organizations")

@@ -192,3 +192,28 @@ def test_no_seed_or_credential_reaches_the_output_of_rotation_or_removal(fleet, 
     for output in outputs:
         for secret in secrets:
             assert secret not in output
+
+
+def test_a_new_device_that_cannot_be_enabled_stops_the_rotation_before_any_old_device_is_retired(fleet, ansible):
+    """alice has the 8 devices AWS allows, so her new device cannot be enabled: nobody loses a working device."""
+    name = "payments"
+    before = fleet.enabled_devices(name)
+    for number in range(7):
+        seeded_device(fleet, name, f"spare-{number}", user="alice")
+    stored = fleet.stored(name)
+    failed = rotate(fleet, ansible, enroll_rotate_users=["alice", "bob"])
+    assert failed.rc != 0 and "the most AWS allows" in failed.output, failed.output
+    after = fleet.enabled_devices(name)
+    for user in ("alice", "bob"):
+        assert before[user][0] in after[user]  # the old device is still enabled
+        assert fleet.stored(name)[user]["previous"]["serial_number"] == stored[user]["serial_number"]  # and its seed kept
+
+    iam = fleet.iam(name)
+    for number in range(7):
+        serial = f"{stored['alice']['serial_number'].rsplit('/', 1)[0]}/spare-{number}"
+        iam.deactivate_mfa_device(UserName="alice", SerialNumber=serial)
+        iam.delete_virtual_mfa_device(SerialNumber=serial)
+    resumed = rotate(fleet, ansible, enroll_rotate_users=["alice", "bob"], enroll_rotate_max_age_days=90)
+    assert resumed.rc == 0, resumed.output
+    fleet.assert_converged()
+    assert all(fleet.enabled_devices(name)[user][0].endswith(f"/{user}-2") for user in ("alice", "bob"))

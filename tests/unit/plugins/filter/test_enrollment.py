@@ -114,7 +114,8 @@ def test_the_filters_are_registered():
     filters = FilterModule().filters()
     assert filters["enrollment_plan"] is enrollment_plan and filters["enrollment_seeds"] is enrollment_seeds
     assert sorted(filters) == sorted(
-        ["enrollment_plan", "enrollment_seeds", "rotation_plan", "rotation_seeds", "rotation_settled", "current_seeds", "removal_plan"]
+        ["enrollment_plan", "enrollment_seeds", "rotation_plan", "rotation_seeds", "rotation_settled", "current_seeds", "removal_plan",
+         "malformed_code_pairs"]
     )
 
 
@@ -182,8 +183,30 @@ def test_a_rotation_under_way_is_finished_from_where_it_stopped(devices, enable,
     assert (len(plan["retire"]) == 1) is retire
 
 
-def test_a_rotation_whose_new_device_vanished_is_reverted():
+def test_a_rotation_whose_new_device_vanished_is_reverted_or_lost_when_the_old_one_is_gone_too():
     assert rotation([("/", "alice", "alice")], {"alice": entry("/alice-2", NEW, previous="/alice")})["revert"] == ["alice"]
+    plan = rotation([], {"alice": entry("/alice-2", NEW, previous="/alice")})
+    assert plan["lost"] == ["alice"] and plan["revert"] == [] and plan["finish"] == []
+
+
+def test_a_previous_device_enabled_for_someone_else_is_a_conflict_not_retired():
+    plan = rotation([("/", "alice-2", None), ("/", "alice", "bob")], {"alice": entry("/alice-2", NEW, previous="/alice")})
+    assert plan["conflicts"] == [{"user_name": "alice", "serial_number": ARN.format("/alice"), "enabled_for": "bob"}]
+    assert plan["retire"] == [] and plan["enable"] == [] and plan["finish"] == []
+
+
+@pytest.mark.parametrize(
+    "codes, malformed",
+    [
+        ({"alice": ["123456", "654321"]}, []),
+        ({"alice": ["123456"], "bob": "123456", "carol": ["12345a", "123456"], "dave": [123456, 654321], "erin": ["1234567", "123456"]},
+         ["alice", "bob", "carol", "dave", "erin"]),
+    ],
+)
+def test_malformed_code_pairs_names_the_users_whose_codes_are_not_two_six_digit_strings(codes, malformed):
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import malformed_code_pairs
+
+    assert malformed_code_pairs(codes) == malformed
 
 
 def test_rotation_seeds_keep_the_old_entry_and_settled_drops_or_restores_it():
