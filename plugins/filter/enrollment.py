@@ -9,8 +9,12 @@ rotation_plan, rotation_seeds and removal_plan (each documented in its own .yml 
 from __future__ import annotations
 
 import datetime
+import time
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import OtpError
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import totp_pair
 
 # A rotation creates the new device under the name that the current one does not have, so that old and
 # new coexist (AWS allows 8 devices per user) and an interrupted rotation finds its new device again.
@@ -201,6 +205,25 @@ def current_seeds(seeds):
     return {user_name: {key: value for key, value in entry.items() if key != "previous"} for user_name, entry in seeds.items()}
 
 
+def enable_devices(seeds, users, rotating=False, at=None):
+    """The iam_mfa_enable devices that enable the stored device of each of users with two codes of its stored seed."""
+    if not isinstance(seeds, dict) or not isinstance(users, list):
+        raise AnsibleFilterError("enable_devices needs the stored seeds (return_seeds of the seed store) and a list of user names")
+    moment = time.time() if at is None else at
+    devices = []
+    for user_name in users:
+        entry = seeds.get(user_name)
+        if not entry or (rotating and not entry.get("previous")):
+            continue
+        try:
+            codes = totp_pair(entry["base32_seed"], moment)
+        except OtpError as e:
+            raise AnsibleFilterError(f"the stored seed of {user_name} cannot give codes ({e}): restore the seed store from a backup") from None
+        devices.append({"user_name": user_name, "serial_number": entry["serial_number"],
+                        "authentication_code_1": codes[0], "authentication_code_2": codes[1]})
+    return devices
+
+
 def malformed_code_pairs(codes):
     """The users of codes (user name -> two codes a person typed) whose value is not two 6-digit codes."""
     if not isinstance(codes, dict):
@@ -259,5 +282,6 @@ class FilterModule:
             "rotation_settled": rotation_settled,
             "current_seeds": current_seeds,
             "malformed_code_pairs": malformed_code_pairs,
+            "enable_devices": enable_devices,
             "removal_plan": removal_plan,
         }

@@ -115,7 +115,7 @@ def test_the_filters_are_registered():
     assert filters["enrollment_plan"] is enrollment_plan and filters["enrollment_seeds"] is enrollment_seeds
     assert sorted(filters) == sorted(
         ["enrollment_plan", "enrollment_seeds", "rotation_plan", "rotation_seeds", "rotation_settled", "current_seeds", "removal_plan",
-         "malformed_code_pairs"]
+         "malformed_code_pairs", "enable_devices"]
     )
 
 
@@ -243,3 +243,18 @@ def test_removal_needs_the_listed_devices_of_known_users():
 
     with pytest.raises(AnsibleFilterError, match="needs the devices of alice"):
         removal_plan(info({"alice": True}), {}, users=["alice"])
+
+
+def test_enable_devices_gives_the_rfc_6238_pair_of_each_stored_seed_and_never_the_seed_in_an_error():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import enable_devices
+
+    seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # RFC 6238's SHA1 key; at 59 s the 8-digit code is 94287082
+    seeds = {"alice": {"serial_number": ARN.format("/alice"), "base32_seed": seed},
+             "bob": {"serial_number": ARN.format("/bob-2"), "base32_seed": seed, "previous": {"serial_number": ARN.format("/bob")}}}
+    devices = enable_devices(seeds, ["alice", "bob", "ghost"], at=59)
+    assert [d["user_name"] for d in devices] == ["alice", "bob"]
+    assert devices[0]["authentication_code_2"] == "287082" and devices[0]["serial_number"] == ARN.format("/alice")
+    assert [d["user_name"] for d in enable_devices(seeds, ["alice", "bob"], rotating=True, at=59)] == ["bob"]
+    with pytest.raises(AnsibleFilterError, match="the stored seed of alice cannot give codes") as raised:
+        enable_devices({"alice": {"serial_number": "x", "base32_seed": "NOT-BASE32-1!"}}, ["alice"])
+    assert "NOT-BASE32-1!" not in str(raised.value)
