@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import io
 import os
-import re
 
 import yaml
 
@@ -18,6 +17,13 @@ from ansible.errors import AnsibleActionFail
 from ansible.parsing.vault import VaultLib
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import ENTRY_FIELDS
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import has_device_keys
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_account_id
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_user_name
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import same_device
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import user_name_problem
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import OtpError
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import manual_entry_key
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import normalize_seed
@@ -42,10 +48,6 @@ else:
 _PNG_SUFFIX = ".png.vault"
 _ENTRY_SUFFIX = ".yml"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# What IAM accepts as a user name; nothing in it can leave the directory once a suffix is added.
-_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_ENTRY_KEYS = ("serial_number", "base32_seed")
 # Error correction level M (15 % of the code can be lost), 8 pixels a module and the 4-module quiet zone of the standard:
 # about 400 pixels square, which phone cameras read from a screen.
 _QR_ERROR = "m"
@@ -132,10 +134,8 @@ class ActionModule(ActionBase):
             changed=changed,
             stored={user: entry["serial_number"] for user, entry in sorted(after.items())},
             files={user: _paths(directory, user) for user in sorted(after)},
-            entries={
-                user: {"serial_number": entry["serial_number"], "created": entry.get("created"), "previous_serial_number": None}
-                for user, entry in sorted(after.items())
-            },
+            # A QR code is of one device, with no previous one.
+            entries=public_entries(after),
         )
         if self._task.diff:
             result["diff"] = dict(before=_public(before), after=_public(after), before_header=directory, after_header=directory)
@@ -143,8 +143,10 @@ class ActionModule(ActionBase):
 
 
 def _checked_user_name(user, option):
-    if not isinstance(user, str) or not _USER_NAME.fullmatch(user):
-        raise AnsibleActionFail(f"{option}: {user!r} is not an IAM user name (up to 64 letters, digits and +=,.@_-): give the user's name")
+    """The user name, when IAM accepts it: then nothing in it can leave the directory once a suffix is added."""
+    problem = user_name_problem(user)
+    if problem:
+        raise AnsibleActionFail(f"{option}: {problem}: give the user's name")
     return str(user)
 
 
@@ -153,7 +155,7 @@ def _validated_seeds(seeds):
     checked = {}
     for user, entry in seeds.items():
         user = _checked_user_name(user, "seeds")
-        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) or not entry.get(k) for k in _ENTRY_KEYS):
+        if not has_device_keys(entry):
             raise AnsibleActionFail(f"seeds[{user!r}] must be a dictionary with the strings serial_number and base32_seed")
         try:
             seed = normalize_seed(entry["base32_seed"])
@@ -166,14 +168,13 @@ def _validated_seeds(seeds):
 
 def _account(account_id, account_alias):
     """What follows user@ in the account labels: the account id, or the alias and the id."""
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.fullmatch(account_id):
+    if not is_account_id(account_id):
         raise AnsibleActionFail("account_id must be the 12-digit id of the AWS account the devices belong to (a quoted string)")
     return f"{account_alias} ({account_id})" if account_alias else account_id
 
 
 def _entry(user, seed, issuer, account_label, current, now):
     """What <user>.yml holds for the seed; created kept from the current entry of the same device."""
-    same_device = bool(current) and all(current.get(k) == seed[k] for k in _ENTRY_KEYS)
     try:
         uri = otpauth_uri(seed["base32_seed"], account_label, issuer)
     except OtpError as err:
@@ -186,7 +187,7 @@ def _entry(user, seed, issuer, account_label, current, now):
         "otpauth_uri": uri,
         "base32_seed": seed["base32_seed"],
         "manual_entry_key": manual_entry_key(seed["base32_seed"]),
-        "created": seed["created"] or (current.get("created") if same_device else None) or now,
+        "created": seed["created"] or (current.get("created") if same_device(current, seed) else None) or now,
     }
 
 
@@ -205,11 +206,11 @@ def _stored(vault, directory):
     stored = {}
     for name in sorted(names):
         user = name[: -len(_ENTRY_SUFFIX)]
-        if not name.endswith(_ENTRY_SUFFIX) or user + _PNG_SUFFIX not in names or not _USER_NAME.fullmatch(user):
+        if not name.endswith(_ENTRY_SUFFIX) or user + _PNG_SUFFIX not in names or not is_user_name(user):
             continue
         path = _paths(directory, user)["entry"]
         entry = read_vaulted_yaml(vault, path)
-        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) or not entry.get(k) for k in _ENTRY_KEYS + ("created",)):
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) or not entry.get(k) for k in ENTRY_FIELDS):
             raise AnsibleActionFail(f"{path} is not an entry of mfa.aws.seed_qr_code (serial_number, base32_seed, created): move it away")
         stored[user] = entry
     return stored

@@ -15,6 +15,12 @@ from ansible.errors import AnsibleActionFail
 from ansible.parsing.vault import VaultLib
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import entry_problem
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_entry
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import merged_entry
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain_entry
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import user_name_problem
 from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
     check_writable,
     encryption_secret,
@@ -23,7 +29,6 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
     write_atomically,
 )
 
-_ENTRY_KEYS = ("serial_number", "base32_seed")
 _HEADER = "# MFA seeds written by mfa.aws.seed_vault_file: user name -> serial_number, base32_seed, created\n"
 
 
@@ -67,7 +72,7 @@ class ActionModule(ActionBase):
             after.pop(user, None)
         now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
         for user, entry in seeds.items():
-            after[user] = _merged(before.get(user), entry, now)
+            after[user] = merged_entry(before.get(user), entry, now)
 
         if args["check_writable"]:
             encryption_secret(vault, args["vault_id"])
@@ -84,72 +89,42 @@ class ActionModule(ActionBase):
             changed=changed,
             path=path,
             stored={user: after[user]["serial_number"] for user in shown},
-            entries=_public({user: after[user] for user in shown}),
+            entries=public_entries({user: after[user] for user in shown}),
         )
         if args["return_seeds"]:
             result["seeds"] = {user: after[user] for user in shown}
         if self._task.diff:
-            result["diff"] = dict(before=_public(before), after=_public(after), before_header=path, after_header=path)
+            result["diff"] = dict(before=public_entries(before), after=public_entries(after), before_header=path, after_header=path)
         return result
 
 
-def _is_entry(entry, nested=True):
-    """Whether entry is a seed entry: the strings serial_number and base32_seed, and, once, a previous entry."""
-    if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) or not entry.get(k) for k in _ENTRY_KEYS):
-        return False
-    return entry.get("previous") is None or (nested and _is_entry(entry["previous"], nested=False))
-
-
-def _plain_entry(entry):
-    """The entry with its known keys only, as plain strings (str() drops Ansible's data tags, which YAML cannot dump)."""
-    plain = {str(k): str(v) for k, v in entry.items() if k in _ENTRY_KEYS + ("created",) and v}
-    if entry.get("previous"):
-        plain["previous"] = _plain_entry(entry["previous"])
-    return plain
-
-
 def _validated_seeds(seeds):
-    """The seeds option, checked: user name -> {serial_number, base32_seed[, created][, previous]}."""
+    """The seeds option, checked as mfa.aws.seed_secret checks it: IAM user name -> {serial_number, base32_seed[, created][, previous]}.
+
+    The messages name the user and the problem, never a value of the entry.
+    """
+    checked = {}
     for user, entry in seeds.items():
-        if not _is_entry(entry):
-            raise AnsibleActionFail(
-                f"seeds[{user!r}] must be a dictionary with the strings serial_number and base32_seed (and optionally a previous entry of the same shape)"
-            )
-    return {str(user): _plain_entry(entry) for user, entry in seeds.items()}
-
-
-def _same_device(current, entry):
-    return bool(current) and all(current.get(k) == entry[k] for k in _ENTRY_KEYS)
-
-
-def _merged(current, entry, now):
-    """The entry to store: its created time kept from the stored entry of the same device, else given, else now."""
-    created = current.get("created") if _same_device(current, entry) else None
-    merged = dict(entry, created=entry.get("created") or created or now)
-    if entry.get("previous"):
-        kept = current.get("previous") if current and _same_device(current.get("previous"), entry["previous"]) else None
-        merged["previous"] = dict(entry["previous"], created=entry["previous"].get("created") or (kept or {}).get("created") or now)
-    return merged
+        user = str(user)
+        problem = user_name_problem(user)
+        if problem:
+            raise AnsibleActionFail(f"seeds: {problem}")
+        problem = entry_problem(entry)
+        if problem:
+            raise AnsibleActionFail(f"seeds[{user!r}] {problem}")
+        checked[user] = plain_entry(entry)
+    return checked
 
 
 def _read(vault, path):
-    """The entries stored at path ({} when there is no file yet)."""
+    """The entries stored at path ({} when there is no file yet), with their known keys only, as the AWS stores read theirs."""
     content = read_vaulted_yaml(vault, path) or {}
     if not isinstance(content, dict):
         raise AnsibleActionFail(f"{path} does not hold a mapping of user names to seeds: restore it from a backup")
     for user, entry in content.items():
-        if not _is_entry(entry):
-            raise AnsibleActionFail(f"the entry of {user!r} in {path} lacks serial_number or base32_seed: restore the file from a backup")
-    return content
-
-
-def _public(entries):
-    """What the diff and the entries return value show: which device each user's seed belongs to, never the seed."""
-    return {
-        user: {
-            "serial_number": entry.get("serial_number"),
-            "created": entry.get("created"),
-            "previous_serial_number": (entry.get("previous") or {}).get("serial_number"),
-        }
-        for user, entry in sorted(entries.items())
-    }
+        if not is_entry(entry):
+            raise AnsibleActionFail(
+                f"the entry of {user!r} in {path} is not a seed entry (the strings serial_number and base32_seed, a string created, "
+                "a previous entry of the same shape): restore the file from a backup"
+            )
+    return {str(user): plain_entry(entry) for user, entry in content.items()}

@@ -25,6 +25,10 @@ description:
     by the path in lower case with every run of other characters than letters and digits made C(_)
     (C(Root/Engineering/Prod) is C(ou_root_engineering_prod)). The group of an OU has the groups of its child OUs
     as children, so C(ou_root_engineering) covers the accounts of C(Root/Engineering/Prod) too.
+  - When two OUs of the organisation would get the same group name (C(Root/Eng/Prod) and C(Root/Eng-Prod) are both
+    C(ou_root_eng_prod)), the inventory fails with an error that names both OUs, rather than make one group of the
+    accounts of both, which a run limited to that group would reach. Rename one of the OUs, or set
+    O(ou_group_names=path_and_id). Every OU of the organisation counts, whichever accounts are listed.
   - Every host has the variables C(aws_account_id) (12 digits, a string), C(aws_account_name), C(aws_account_email),
     C(aws_account_arn), C(aws_account_status), C(aws_account_joined_method), C(aws_account_ou_id),
     C(aws_account_ou_path) (for example C(Root/Engineering/Prod)), C(aws_account_is_management),
@@ -101,6 +105,16 @@ options:
       - When several accounts would get the same name, each of them gets C(_) and its id appended, with a warning.
     type: str
     default: "{name}"
+  ou_group_names:
+    description:
+      - How to name the group of each OU.
+      - V(path) names it after the OU's path, C(ou_root_engineering_prod) for C(Root/Engineering/Prod).
+      - V(path_and_id) ends that name with C(_) and the OU's id in lower case with C(-) made C(_), for example
+        C(ou_root_engineering_prod_ou_ab12_34cd56ef) (the root's group ends with its id too), so that no two OUs
+        share a group even where their paths differ only in characters that group names cannot hold.
+    type: str
+    choices: [path, path_and_id]
+    default: path
   role_name:
     description:
       - The IAM role that C(account_session_role_arn) names in each account, C(arn:aws:iam::<id>:role/<role_name>),
@@ -109,8 +123,11 @@ options:
     default: OrganizationAccountAccessRole
 notes:
   - With O(cache=true), a later run within O(cache_timeout) makes no AWS Organizations call. The cache remembers
-    the filters it was made with, and a run with other filters lists the organisation again. C(--flush-cache)
-    lists it again anyway.
+    the filters it was made with and the O(profile), O(assume_role_arn), O(endpoint_url) and O(region) that the run
+    connected with (set in the configuration or the environment, such as C(AWS_PROFILE)), and a run with other filters
+    or another of those lists the organisation again. The cache keeps no credentials, so after switching to the access
+    keys of another organisation with the same profile, role, endpoint and region, run with C(--flush-cache), which lists
+    the organisation again anyway.
   - When the plugin cannot read the organisation, Ansible shows its error as a warning and goes on without these
     hosts. Set C(any_unparsed_is_failed = true) in the C([inventory]) section of C(ansible.cfg) (or
     C(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true)) to make that stop the run.
@@ -181,6 +198,7 @@ region: us-east-1
 include_management_account: false
 """
 
+import os
 import sys
 
 from ansible.errors import AnsibleParserError
@@ -194,9 +212,10 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import (
     Tree,
     check_hostname_format,
     check_role_name,
+    connection_data,
     host_names,
     host_vars,
-    ou_group_name,
+    ou_group_names,
     ou_groups,
     read_organization,
 )
@@ -240,27 +259,42 @@ class InventoryModule(AWSInventoryBase):
             )
             check_hostname_format(self.get_option("hostname_format"))
             check_role_name(self.get_option("role_name"))
-            listing = self._cached_listing(path, cache, selection)
+            connection = self._connection()
+            listing = self._cached_listing(path, cache, selection, connection)
             if listing is None:
                 listing = read_organization(self._organizations_client(), selection)
+                listing["connection"] = connection
                 if self.get_option("cache"):
                     self._cache[self.get_cache_key(path)] = listing
             self._populate(listing)
         except OrganizationsError as error:
             raise AnsibleParserError(f"{self.NAME}: {error}") from None
 
-    def _organizations_client(self):
-        return self.client("organizations", region=self.region or _DEFAULT_REGION)
+    def _organizations_region(self):
+        return self.region or _DEFAULT_REGION
 
-    def _cached_listing(self, path, cache, selection):
-        """The cached listing, if caching is on (and not flushed) and the cache holds one for these filters."""
+    def _organizations_client(self):
+        return self.client("organizations", region=self._organizations_region())
+
+    def _connection(self):
+        """Which organisation this run reaches, without any secret (see connection_data())."""
+        return connection_data(
+            profile=self.get_option("profile"),
+            assume_role_arn=self.get_option("assume_role_arn"),
+            # botocore reads these variables itself when endpoint_url is not set.
+            endpoint_url=self.get_option("endpoint_url") or os.environ.get("AWS_ENDPOINT_URL_ORGANIZATIONS") or os.environ.get("AWS_ENDPOINT_URL"),
+            region=self._organizations_region(),
+        )
+
+    def _cached_listing(self, path, cache, selection, connection):
+        """The cached listing, if caching is on (and not flushed) and the cache holds one for these filters and this connection."""
         if not (cache and self.get_option("cache")):
             return None
         try:
             listing = self._cache[self.get_cache_key(path)]
         except KeyError:
             return None
-        if not isinstance(listing, dict) or listing.get("query") != selection.as_data():
+        if not isinstance(listing, dict) or listing.get("query") != selection.as_data() or listing.get("connection") != connection:
             return None
         return listing
 
@@ -268,6 +302,8 @@ class InventoryModule(AWSInventoryBase):
         organization = listing["organization"]
         tree = Tree.from_data(listing["units"])
         accounts = listing["accounts"]
+        # Ansible keeps what a failing source added: everything that can fail comes before the first group or host.
+        group_names = ou_group_names(tree, self.get_option("ou_group_names"))
         names, shared = host_names(accounts, self.get_option("hostname_format"))
         if shared:
             self.display.warning(
@@ -279,10 +315,7 @@ class InventoryModule(AWSInventoryBase):
         self.inventory.set_variable(ALL_ACCOUNTS_GROUP, "ansible_connection", "local")
         self.inventory.set_variable(ALL_ACCOUNTS_GROUP, "ansible_python_interpreter", sys.executable)
 
-        paths_of_groups = {}
-        for group, parent, ou_path in ou_groups(tree, {account["unit_id"] for account in accounts}):
-            if paths_of_groups.setdefault(group, ou_path) != ou_path:
-                self.display.warning(f"{self.NAME}: the OUs {paths_of_groups[group]} and {ou_path} share the group {group}")
+        for group, parent, _ou_path in ou_groups(tree, {account["unit_id"] for account in accounts}, group_names):
             self.inventory.add_group(group)
             if parent is not None:
                 self.inventory.add_child(parent, group)
@@ -292,7 +325,7 @@ class InventoryModule(AWSInventoryBase):
         for account in accounts:
             variables = host_vars(account, tree, organization, role_name)
             host = self.inventory.add_host(names[account["id"]], group=ALL_ACCOUNTS_GROUP)
-            self.inventory.add_child(ou_group_name(variables["aws_account_ou_path"]), host)
+            self.inventory.add_child(group_names[account["unit_id"]], host)
             for name, value in variables.items():
                 self.inventory.set_variable(host, name, value)
             self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)

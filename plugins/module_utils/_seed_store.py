@@ -9,7 +9,8 @@ Private to this collection: the names here may change in any release.
 
 A seed entry is one user's ``{serial_number, base32_seed[, created][, previous]}`` where
 ``previous`` is an entry of the same shape (without a previous of its own) for the device a
-rotation is replacing.  Each entry is stored as one JSON string: the secret
+rotation is replacing; ``_seed_entries`` holds the rules of an entry, which every seed store of
+the collection shares.  Each entry is stored as one JSON string: the secret
 ``<prefix>/<account id>/<user name>`` in Secrets Manager, or the SecureString parameter
 ``/<prefix>/<account id>/<user name>`` in Parameter Store.
 
@@ -35,23 +36,21 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_serial_number
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import entry_problem
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_account_id
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_entry
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain_entry
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import user_name_problem
 
 SECRETS_MANAGER = "secretsmanager"
 SSM = "ssm"
 SERVICES = (SECRETS_MANAGER, SSM)
-
-ENTRY_KEYS = ("serial_number", "base32_seed")
-_ENTRY_FIELDS = ENTRY_KEYS + ("created",)
 
 # What AWS answers for a secret, parameter or key that does not exist.
 _MISSING_CODES = ("ResourceNotFoundException", "ParameterNotFound", "NotFoundException")
 
 _RETRY = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["ThrottlingException", "TooManyUpdates"])
 
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
-_BASE32_SEED = re.compile(r"[A-Za-z2-7]{16,}=*")
 # The characters each service allows in a name, and how they are described in messages.
 _NAME_PART = {
     SECRETS_MANAGER: (re.compile(r"[A-Za-z0-9_+=.@-]+"), "letters, digits and _+=.@-"),
@@ -159,7 +158,7 @@ def seed_store_client(module, service):
 
 
 def validate_account_id(account_id: str) -> str | None:
-    if not _ACCOUNT_ID.fullmatch(account_id):
+    if not is_account_id(account_id):
         return "account_id must be the 12 digits of an AWS account id"
     return None
 
@@ -182,36 +181,12 @@ def validate_prefix(prefix: str, service: str) -> str | None:
 
 def validate_user_name(user_name: str, service: str) -> str | None:
     """The problem with an IAM user name as the last part of an entry name, or None."""
-    if not _USER_NAME.fullmatch(user_name):
-        return f"user name {user_name!r} is not an IAM user name (1 to 64 letters, digits and +=,.@_-)"
+    problem = user_name_problem(user_name)
+    if problem:
+        return problem
     part, allowed = _NAME_PART[service]
     if not part.fullmatch(user_name):
         return f"user name {user_name} cannot be part of {_SERVICE_NAMES[service]} ({allowed} only): choose the other service"
-    return None
-
-
-def _given_entry_problem(entry, nested: bool) -> str | None:
-    """The problem with an entry of the seeds option, without quoting any of its values."""
-    known = _ENTRY_FIELDS + (("previous",) if nested else ())
-    if not isinstance(entry, dict):
-        return "must be a dictionary with the strings serial_number and base32_seed"
-    unknown = sorted(str(key) for key in entry if key not in known)
-    if unknown:
-        return f"has unknown keys {', '.join(unknown)}: an entry has only {', '.join(known)}"
-    for key in ENTRY_KEYS:
-        if not isinstance(entry.get(key), str) or not entry[key]:
-            return f"must have the string {key}"
-    problem = validate_serial_number(entry["serial_number"])
-    if problem:
-        return problem
-    if not _BASE32_SEED.fullmatch(entry["base32_seed"]):
-        return "base32_seed must be a base32 seed: at least 16 letters and digits 2-7, with optional = padding"
-    if entry.get("created") is not None and not isinstance(entry["created"], str):
-        return "created must be a string, such as 2024-06-01T09:30:00+00:00"
-    if nested and entry.get("previous"):
-        problem = _given_entry_problem(entry["previous"], nested=False)
-        if problem:
-            return f"previous {problem}"
     return None
 
 
@@ -221,33 +196,13 @@ def seeds_problem(seeds: dict, service: str) -> str | None:
         problem = validate_user_name(user_name, service)
         if problem:
             return f"seeds: {problem}"
-        problem = _given_entry_problem(entry, nested=True)
+        problem = entry_problem(entry, nested=True)
         if problem:
             return f"seeds.{user_name} {problem}"
     return None
 
 
 # --- entries ---------------------------------------------------------------------------------
-
-
-def is_entry(value, nested: bool = True) -> bool:
-    """Whether a stored value is a seed entry: the strings serial_number and base32_seed, and, once, a previous entry.
-
-    Keys this version does not know are tolerated, and dropped when the entry is written again.
-    """
-    if not isinstance(value, dict) or any(not isinstance(value.get(key), str) or not value[key] for key in ENTRY_KEYS):
-        return False
-    if value.get("created") is not None and not isinstance(value["created"], str):
-        return False
-    return not value.get("previous") or (nested and is_entry(value["previous"], nested=False))
-
-
-def plain_entry(entry: dict, nested: bool = True) -> dict:
-    """The entry with its known keys only, as plain strings, without empty values."""
-    plain = {str(key): str(entry[key]) for key in _ENTRY_FIELDS if entry.get(key)}
-    if nested and entry.get("previous"):
-        plain["previous"] = plain_entry(entry["previous"], nested=False)
-    return plain
 
 
 def parse_entry(text) -> dict | None:
@@ -262,33 +217,6 @@ def parse_entry(text) -> dict | None:
 def entry_text(entry: dict) -> str:
     """The JSON string stored for an entry."""
     return json.dumps(entry, sort_keys=True, separators=(",", ":"))
-
-
-def same_device(current: dict | None, entry: dict) -> bool:
-    return bool(current) and all(current.get(key) == entry[key] for key in ENTRY_KEYS)
-
-
-def merged_entry(current: dict | None, given: dict, now: str) -> dict:
-    """The entry to store for a user: given, with its created time kept from the stored entry of the same device, else now.
-
-    A created time that is given wins; so does the previous entry's.
-    """
-    created = current.get("created") if same_device(current, given) else None
-    merged = dict(given, created=given.get("created") or created or now)
-    if given.get("previous"):
-        stored_previous = (current or {}).get("previous")
-        kept = stored_previous.get("created") if same_device(stored_previous, given["previous"]) else None
-        merged["previous"] = dict(given["previous"], created=given["previous"].get("created") or kept or now)
-    return merged
-
-
-def public_entry(entry: dict) -> dict:
-    """What may be shown of an entry (diff, entries): which device the seed belongs to, never the seed."""
-    return {
-        "serial_number": entry.get("serial_number"),
-        "created": entry.get("created"),
-        "previous_serial_number": (entry.get("previous") or {}).get("serial_number"),
-    }
 
 
 def _chunks(items: list, size: int):

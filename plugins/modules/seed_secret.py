@@ -277,14 +277,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import merged_entry
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain_entry
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
+from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import SERVICES
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import STORES
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import AnsibleSeedStoreError
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import entry_text
-from ansible_collections.mfa.aws.plugins.module_utils._seed_store import merged_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import parse_entry
-from ansible_collections.mfa.aws.plugins.module_utils._seed_store import plain_entry
-from ansible_collections.mfa.aws.plugins.module_utils._seed_store import public_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import seed_store_client
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import seeds_problem
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import usable_key_arn
@@ -441,8 +442,8 @@ def outcome(store, changed, before, after, users, return_seeds, diff):
     if diff:
         header = store.folder + "/"
         result["diff"] = dict(
-            before={user_name: public_entry(entry) for user_name, entry in sorted(before.items())},
-            after={user_name: public_entry(entry) for user_name, entry in sorted(after.items())},
+            before=public_entries(before),
+            after=public_entries(after),
             before_header=header,
             after_header=header,
         )

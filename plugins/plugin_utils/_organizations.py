@@ -13,7 +13,8 @@ when they are wanted, with paginated calls that retry on throttling.  The other 
 select accounts and name hosts and groups; they make no call.  Every problem is an
 ``OrganizationsError`` whose message is one line that says what to fix.
 
-The result of ``read_organization()`` is plain JSON data (it is what the inventory cache keeps):
+The result of ``read_organization()`` is plain JSON data (it is what the inventory cache keeps, with
+the ``connection_data()`` of the connection options it was read with under "connection"):
 
     {"query": {...the selection...},
      "organization": {"id", "arn", "management_account_id"},
@@ -28,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import string
+import urllib.parse
 
 try:
     import botocore
@@ -45,6 +47,9 @@ HOSTNAME_FIELDS = ("id", "name", "email")
 ALL_ACCOUNTS_GROUP = "aws_accounts"
 OU_GROUP_PREFIX = "ou_"
 PATH_SEPARATOR = "/"
+# How OU groups are named: after the OU's path, or after its path and id.
+OU_GROUP_NAMES = ("path", "path_and_id")
+DEFAULT_OU_GROUP_NAMES = "path"
 
 # AWS Organizations answers throttled calls with TooManyRequestsException, which AWSRetry retries
 # already; ThrottlingException is what other JSON services (and local endpoints) answer.
@@ -243,6 +248,22 @@ class Selection:
         return self.include_tags or bool(self.tags)
 
 
+def connection_data(profile: str | None, assume_role_arn: str | None, endpoint_url: str | None, region: str | None) -> dict:
+    """Which organisation the connection options reach, as JSON data that a cached listing must match.
+
+    No secret: the access keys and tokens are left out, and so are the user name and password that
+    an endpoint URL may hold.  A listing cached with other values is of another organisation, or may be."""
+    if endpoint_url:
+        parts = urllib.parse.urlsplit(str(endpoint_url))
+        endpoint_url = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return {
+        "profile": str(profile) if profile else None,
+        "assume_role_arn": str(assume_role_arn) if assume_role_arn else None,
+        "endpoint_url": endpoint_url or None,
+        "region": str(region) if region else None,
+    }
+
+
 def account_status(account: dict) -> str:
     """The account's state: State, or the older Status where State is absent."""
     return account.get("State") or account.get("Status") or ""
@@ -375,21 +396,60 @@ def host_names(accounts: list[dict], hostname_format: str) -> tuple[dict[str, st
     return names, shared
 
 
-def ou_group_name(path: str) -> str:
-    """The group of an OU path: Root/Engineering/Prod -> ou_root_engineering_prod."""
-    return OU_GROUP_PREFIX + (_UNSAFE_GROUP_CHARACTERS.sub("_", path.lower()).strip("_") or "unnamed")
+def ou_group_name(path: str, unit_id: str | None = None) -> str:
+    """The group of an OU path: Root/Engineering/Prod -> ou_root_engineering_prod.
+
+    With the unit's id, the name ends with it: ou_root_engineering_prod_ou_ab12_22222222."""
+    name = _UNSAFE_GROUP_CHARACTERS.sub("_", path.lower()).strip("_") or "unnamed"
+    if unit_id is not None:
+        name = f"{name}_{_UNSAFE_GROUP_CHARACTERS.sub('_', unit_id.lower()).strip('_')}"
+    return OU_GROUP_PREFIX + name
 
 
-def ou_groups(tree: Tree, unit_ids) -> list[tuple[str, str | None, str]]:
-    """(group, parent group or None, OU path) for the units given and their ancestors, parents first."""
+def ou_group_names(tree: Tree, ou_group_names_option: str = DEFAULT_OU_GROUP_NAMES) -> dict[str, str]:
+    """unit id -> group name, for every unit of the tree; OrganizationsError when two units would share a group.
+
+    Two OUs whose paths differ only in characters that group names cannot hold (Root/Eng/Prod and
+    Root/Eng-Prod) would make one group of both, and a run limited to it would reach the accounts of
+    both: that is refused, for the whole tree, whichever accounts are listed, so that several
+    inventories of one organisation agree on every name.  ``path_and_id`` names every group after
+    its path and id, which no other unit shares."""
+    if ou_group_names_option not in OU_GROUP_NAMES:
+        raise OrganizationsError(f"ou_group_names may be {' or '.join(OU_GROUP_NAMES)}, not {ou_group_names_option!r}")
+    with_ids = ou_group_names_option == "path_and_id"
+    names: dict[str, str] = {}
+    owners: dict[str, Unit] = {}
+    for unit in tree.units:
+        name = ou_group_name(unit.path, unit.id if with_ids else None)
+        other = owners.setdefault(name, unit)
+        if other is not unit:
+            fix = (
+                "rename one of them" if with_ids
+                else "rename one of them, or set ou_group_names to path_and_id to end every OU group's name with the OU's id"
+            )
+            first, second = sorted((other, unit), key=lambda shared: (shared.path, shared.id))
+            raise OrganizationsError(
+                f"the OUs {first.path} ({first.id}) and {second.path} ({second.id}) would share the group {name}, "
+                f"and a run limited to it would reach the accounts of both: {fix}"
+            )
+        names[unit.id] = name
+    return names
+
+
+def ou_groups(tree: Tree, unit_ids, names: dict[str, str] | None = None) -> list[tuple[str, str | None, str]]:
+    """(group, parent group or None, OU path) for the units given and their ancestors, parents first.
+
+    names maps unit ids to group names (ou_group_names()); by default the groups are named after the paths."""
+    if names is None:
+        names = ou_group_names(tree)
     wanted = set()
     for unit_id in unit_ids:
         wanted.update(unit.id for unit in tree.ancestry(unit_id))
     groups = []
     for unit in tree.units:
         if unit.id in wanted:
-            parent = ou_group_name(tree.by_id[unit.parent_id].path) if unit.parent_id is not None else None
-            groups.append((ou_group_name(unit.path), parent, unit.path))
+            parent = names[unit.parent_id] if unit.parent_id is not None else None
+            groups.append((names[unit.id], parent, unit.path))
     return groups
 
 

@@ -272,6 +272,14 @@ def test_the_cache_answers_the_second_run_without_any_call(org, ansible, tmp_pat
     assert org.aws.calls() == []
     assert second.data == first.data
 
+    # The cache remembers the connection too: another region (profile, role or endpoint) lists the organisation again.
+    elsewhere = ansible_inventory(ansible, config, env={"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1"})
+    assert elsewhere.rc == 0, elsewhere.output
+    assert org.organizations_calls()["DescribeOrganization"] == 1
+    assert elsewhere.hosts == first.hosts
+
+    org.aws.reset_calls()
+
     # The cache remembers the filters it answers: other filters list the organisation again.
     filtered = ansible_inventory(ansible, org.config(organizational_units=["Root/Finance"], **cache))
     assert filtered.rc == 0, filtered.output
@@ -282,6 +290,24 @@ def test_the_cache_answers_the_second_run_without_any_call(org, ansible, tmp_pat
     flushed = ansible_inventory(ansible, config, "--flush-cache")
     assert flushed.rc == 0, flushed.output
     assert org.organizations_calls()["DescribeOrganization"] == 1
+
+
+def test_ous_that_would_share_a_group_fail_unless_groups_are_named_after_the_ou_ids(fresh_aws, ansible, tmp_path):
+    org = Organization(fresh_aws, tmp_path, layout={"Root": {}, "Root/Eng": {}, "Root/Eng/Prod": {"payments": {}}, "Root/Eng-Prod": {"pipelines": {}}})
+    line = unparsed(ansible_inventory(ansible, org.config(include_tags=False)), "would share the group ou_root_eng_prod")
+    assert f"the OUs Root/Eng-Prod ({org.units['Root/Eng-Prod']}) and Root/Eng/Prod ({org.units['Root/Eng/Prod']})" in line
+    assert "set ou_group_names to path_and_id" in line
+
+    listing = ansible_inventory(ansible, org.config(include_tags=False, ou_group_names="path_and_id"))
+    assert listing.rc == 0, listing.output
+
+    def group(path):
+        return "ou_" + re.sub(r"[^a-z0-9]+", "_", f"{path} {org.units[path]}".lower())
+
+    assert listing.members(group("Root/Eng")) == {"payments"}
+    assert listing.members(group("Root/Eng/Prod")) == {"payments"}
+    assert listing.members(group("Root/Eng-Prod")) == {"pipelines"}
+    assert "ou_root_eng_prod" not in listing.data
 
 
 def unparsed(listing, message):

@@ -28,9 +28,11 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import (
     Unit,
     check_hostname_format,
     check_role_name,
+    connection_data,
     host_names,
     host_vars,
     ou_group_name,
+    ou_group_names,
     ou_groups,
     partition_of,
     read_organization,
@@ -217,6 +219,67 @@ def test_ou_groups_are_made_for_the_units_with_accounts_and_their_parents():
         ("ou_root_engineering", "ou_root", "Root/Engineering"),
         ("ou_root_engineering_prod", "ou_root_engineering", "Root/Engineering/Prod"),
     ]
+
+
+ENG_PROD = "ou-ab12-55555555"
+
+
+def make_colliding_tree():
+    """Root/Engineering/Prod and Root/Engineering-Prod: both would be ou_root_engineering_prod."""
+    return Tree(make_tree().units + [Unit(ENG_PROD, "Engineering-Prod", "Root/Engineering-Prod", ROOT)])
+
+
+def test_ou_group_name_with_the_unit_id():
+    assert ou_group_name("Root/Engineering/Prod", PROD) == "ou_root_engineering_prod_ou_ab12_22222222"
+    assert ou_group_name("Root", ROOT) == "ou_root_r_ab12"
+
+
+def test_ou_group_names_by_path_and_by_path_and_id():
+    assert ou_group_names(make_tree()) == {
+        ROOT: "ou_root", ENG: "ou_root_engineering", FINANCE: "ou_root_finance", DEV: "ou_root_engineering_dev", PROD: "ou_root_engineering_prod",
+    }
+    assert ou_group_names(make_tree(), "path_and_id")[PROD] == "ou_root_engineering_prod_ou_ab12_22222222"
+
+
+def test_two_ous_that_would_share_a_group_fail_naming_both_and_the_fix():
+    with pytest.raises(OrganizationsError) as excinfo:
+        ou_group_names(make_colliding_tree())
+    message = str(excinfo.value)
+    assert message.startswith(
+        f"the OUs Root/Engineering-Prod ({ENG_PROD}) and Root/Engineering/Prod ({PROD}) would share the group ou_root_engineering_prod"
+    )
+    assert message.endswith("rename one of them, or set ou_group_names to path_and_id to end every OU group's name with the OU's id")
+    assert "\n" not in message
+    # Whichever accounts are listed: the whole tree counts.
+    with pytest.raises(OrganizationsError):
+        ou_groups(make_colliding_tree(), {FINANCE})
+
+
+def test_path_and_id_names_give_each_colliding_ou_a_group_of_its_own():
+    tree = make_colliding_tree()
+    names = ou_group_names(tree, "path_and_id")
+    assert len(set(names.values())) == len(tree.units)
+    groups = ou_groups(tree, {PROD, ENG_PROD}, names)
+    parents = {group: parent for group, parent, _path in groups}
+    assert parents[names[PROD]] == names[ENG]
+    assert parents[names[ENG_PROD]] == names[ROOT]
+
+
+def test_unknown_ou_group_names_are_refused():
+    with pytest.raises(OrganizationsError, match="^ou_group_names may be path or path_and_id, not 'ids'"):
+        ou_group_names(make_tree(), "ids")
+
+
+# What a cached listing must match
+
+def test_connection_data_holds_no_secret():
+    assert connection_data(None, "", None, "us-east-1") == {"profile": None, "assume_role_arn": None, "endpoint_url": None, "region": "us-east-1"}
+    assert connection_data("org-reader", "arn:aws:iam::111111111111:role/Reader", "https://key:s3cret@example.com:8443/path", "eu-west-1") == {
+        "profile": "org-reader",
+        "assume_role_arn": "arn:aws:iam::111111111111:role/Reader",
+        "endpoint_url": "https://example.com:8443/path",
+        "region": "eu-west-1",
+    }
 
 
 # Host variables
@@ -543,6 +606,98 @@ cache_connection: {tmp_path / 'cache'}
     assert len(reader.selections) == 3
     parse(tmp_path, cached)
     assert len(reader.selections) == 3
+
+
+@pytest.mark.parametrize("other", [
+    "profile: other-org\n",
+    "assume_role_arn: arn:aws:iam::999999999999:role/OrgReader\n",
+    "endpoint_url: http://127.0.0.1:9999\n",
+    "region: eu-west-1\n",
+])
+def test_the_cache_answers_the_same_connection_only(tmp_path, reader, monkeypatch, other):
+    monkeypatch.setattr(accounts_plugin.InventoryModule, "_set_frozen_credentials", lambda self: None)  # no AssumeRole call
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_URL", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ORGANIZATIONS", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    cached = f"""
+plugin: mfa.aws.accounts
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: {tmp_path / 'cache'}
+region: us-east-1
+"""
+    parse(tmp_path, cached)
+    parse(tmp_path, cached)
+    assert len(reader.selections) == 1
+
+    switched = cached.replace("region: us-east-1\n", "") + other if other.startswith("region") else cached + other
+    parse(tmp_path, switched)
+    assert len(reader.selections) == 2
+    parse(tmp_path, switched)
+    assert len(reader.selections) == 2
+    parse(tmp_path, cached)
+    assert len(reader.selections) == 3
+
+
+def test_the_cache_tells_endpoints_of_the_environment_apart(tmp_path, reader, monkeypatch):
+    cached = f"""
+plugin: mfa.aws.accounts
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: {tmp_path / 'cache'}
+region: us-east-1
+"""
+    monkeypatch.delenv("AWS_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_ORGANIZATIONS", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEYID")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example/secret/access/key")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111")
+    parse(tmp_path, cached)
+    parse(tmp_path, cached)
+    assert len(reader.selections) == 1
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2222")
+    parse(tmp_path, cached)
+    assert len(reader.selections) == 2
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", "http://127.0.0.1:3333")
+    parse(tmp_path, cached)
+    assert len(reader.selections) == 3
+    # The cache keeps no credentials.
+    cache_text = "".join(path.read_text(encoding="utf-8") for path in (tmp_path / "cache").iterdir())
+    assert "127.0.0.1:3333" in cache_text
+    assert "AKIAEXAMPLEKEYID" not in cache_text and "example/secret/access/key" not in cache_text
+
+
+COLLIDING_LISTING = {
+    **LISTING,
+    "units": make_colliding_tree().to_data(),
+    "accounts": LISTING["accounts"] + [account("555555555555", "pipelines", ENG_PROD, tags={})],
+}
+
+
+def test_ous_that_would_share_a_group_fail_the_inventory_before_any_host_is_added(tmp_path, monkeypatch):
+    monkeypatch.setattr(accounts_plugin, "read_organization", lambda client, selection: {**COLLIDING_LISTING, "query": selection.as_data()})
+    monkeypatch.setattr(accounts_plugin.InventoryModule, "_organizations_client", lambda self: None)
+    config = tmp_path / "org.mfa_accounts.yml"
+    config.write_text("plugin: mfa.aws.accounts\n", encoding="utf-8")
+    inventory = InventoryData()
+    with pytest.raises(AnsibleParserError) as excinfo:
+        inventory_loader.get("mfa.aws.accounts").parse(inventory, DataLoader(), str(config))
+    assert str(excinfo.value).startswith(
+        f"mfa.aws.accounts: the OUs Root/Engineering-Prod ({ENG_PROD}) and Root/Engineering/Prod ({PROD}) would share the group ou_root_engineering_prod"
+    )
+    assert not inventory.hosts
+    assert not any(group.startswith(("ou_", "aws_accounts")) for group in inventory.groups)
+
+
+def test_path_and_id_group_names_keep_a_limited_run_to_its_own_ou(tmp_path, monkeypatch):
+    monkeypatch.setattr(accounts_plugin, "read_organization", lambda client, selection: {**COLLIDING_LISTING, "query": selection.as_data()})
+    monkeypatch.setattr(accounts_plugin.InventoryModule, "_organizations_client", lambda self: None)
+    inventory = parse(tmp_path, "plugin: mfa.aws.accounts\nou_group_names: path_and_id\n")
+
+    assert members(inventory, "ou_root_engineering_ou_ab12_11111111") == ["analytics", "payments", "tools"]
+    assert members(inventory, "ou_root_engineering_prod_ou_ab12_22222222") == ["analytics", "payments"]
+    assert members(inventory, "ou_root_engineering_prod_ou_ab12_55555555") == ["pipelines"]
+    assert members(inventory, "ou_root_r_ab12") == ["analytics", "management", "payments", "pipelines", "tools"]
+    assert "ou_root_engineering_prod" not in inventory.groups
 
 
 def test_without_the_cache_option_every_parse_reads(tmp_path, reader):

@@ -157,39 +157,6 @@ def test_entry_text_is_compact_sorted_json():
     assert store.parse_entry(store.entry_text(entry(created=NOW))) == entry(created=NOW)
 
 
-def test_plain_entry_drops_unknown_and_empty_values():
-    assert store.plain_entry(dict(entry(), created="", previous=None, other="x")) == entry()
-    assert store.plain_entry(entry(previous=dict(entry(OLD_SERIAL, OLD_SEED), previous=entry()))) == entry(previous=entry(OLD_SERIAL, OLD_SEED))
-
-
-@pytest.mark.parametrize(
-    "current, given, merged",
-    [
-        (None, entry(), entry(created=NOW)),
-        (None, entry(created=EARLIER), entry(created=EARLIER)),
-        (entry(created=EARLIER), entry(), entry(created=EARLIER)),
-        (entry(), entry(), entry(created=NOW)),
-        (entry(created=EARLIER), entry(created="2020-01-01T00:00:00+00:00"), entry(created="2020-01-01T00:00:00+00:00")),
-        (entry(seed=OLD_SEED, created=EARLIER), entry(), entry(created=NOW)),
-        (
-            entry(created=EARLIER, previous=entry(OLD_SERIAL, OLD_SEED, created="2022-01-01T00:00:00+00:00")),
-            entry(previous=entry(OLD_SERIAL, OLD_SEED)),
-            entry(created=EARLIER, previous=entry(OLD_SERIAL, OLD_SEED, created="2022-01-01T00:00:00+00:00")),
-        ),
-        (entry(created=EARLIER), entry(previous=entry(OLD_SERIAL, OLD_SEED)), entry(created=EARLIER, previous=entry(OLD_SERIAL, OLD_SEED, created=NOW))),
-    ],
-)
-def test_merged_entry_keeps_created_of_the_same_device(current, given, merged):
-    assert store.merged_entry(current, given, NOW) == merged
-
-
-def test_public_entry_never_shows_a_seed():
-    shown = store.public_entry(entry(created=NOW, previous=entry(OLD_SERIAL, OLD_SEED)))
-
-    assert shown == {"serial_number": SERIAL, "created": NOW, "previous_serial_number": OLD_SERIAL}
-    assert store.public_entry({}) == {"serial_number": None, "created": None, "previous_serial_number": None}
-
-
 # --- errors ---------------------------------------------------------------------------------
 
 

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.mfa.aws.plugins.module_utils import _seed_entries as entries
+
+SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+OLD_SERIAL = "arn:aws:iam::123456789012:mfa/alice-old"
+SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+OLD_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+NOW = "2024-06-01T09:30:00+00:00"
+EARLIER = "2023-01-01T00:00:00+00:00"
+
+
+def entry(serial=SERIAL, seed=SEED, **extra):
+    return dict(serial_number=serial, base32_seed=seed, **extra)
+
+
+# --- user names and account ids --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("alice", True),
+        ("alice.b-c_d", True),
+        ("a+b=c,d@e", True),
+        ("x" * 64, True),
+        ("x" * 65, False),
+        ("", False),
+        ("bob smith", False),
+        ("../alice", False),
+        ("a/b", False),
+        ("ålice", False),
+        (1234, False),
+        (None, False),
+    ],
+)
+def test_user_names(value, ok):
+    assert entries.is_user_name(value) is ok
+    problem = entries.user_name_problem(value)
+    if ok:
+        assert problem is None
+    else:
+        assert problem == f"user name {value!r} is not an IAM user name (1 to 64 letters, digits and +=,.@_-)"
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [("123456789012", True), ("12345678901", False), ("1234567890123", False), ("12345678901a", False), (123456789012, False), (None, False)],
+)
+def test_account_ids(value, ok):
+    assert entries.is_account_id(value) is ok
+
+
+# --- entries a task gives --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given, problem",
+    [
+        (entry(), None),
+        (entry(created=NOW, previous=entry(OLD_SERIAL, OLD_SEED, created=EARLIER)), None),
+        (entry(previous=None, created=None), None),
+        (entry(seed=SEED.lower() + "=="), None),
+        (entry(serial="GAHT12345678"), None),
+        ("not a dict", "must be a dictionary with the strings serial_number and base32_seed"),
+        ({"serial_number": SERIAL}, "must have the string base32_seed"),
+        (entry(serial=""), "must have the string serial_number"),
+        (entry(seed=None), "must have the string base32_seed"),
+        (entry(base32seed=SEED), "has unknown keys base32seed: an entry has only serial_number, base32_seed, created, previous"),
+        (entry(seed="not a seed!"), "base32_seed must be a base32 seed: at least 16 letters and digits 2-7, with optional = padding"),
+        (entry(seed="JBSWY3DP"), "base32_seed must be a base32 seed"),
+        (entry(serial="x"), "serial_number must be a virtual device ARN or a hardware token's printed serial"),
+        (entry(created=1), "created must be a string, such as 2024-06-01T09:30:00+00:00"),
+        (entry(previous="x"), "previous must be a dictionary"),
+        (entry(previous=entry(seed="1")), "previous base32_seed must be a base32 seed"),
+        (entry(previous=entry(previous=entry())), "previous has unknown keys previous: an entry has only serial_number, base32_seed, created"),
+    ],
+)
+def test_entry_problem_never_quotes_a_value(given, problem):
+    found = entries.entry_problem(given)
+    if problem is None:
+        assert found is None
+    else:
+        assert found.startswith(problem)
+        assert SEED not in found and SEED.lower() not in found and OLD_SEED not in found and "not a seed!" not in found
+
+
+# --- entries read back from a store ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        (entry(), True),
+        (entry(created=NOW), True),
+        (entry(created=None, previous=None), True),
+        (entry(previous=entry(OLD_SERIAL, OLD_SEED, created=EARLIER)), True),
+        (dict(entry(), label="tolerated"), True),
+        (entry(seed="short but stored"), True),
+        ([], False),
+        ("text", False),
+        ({"serial_number": SERIAL}, False),
+        (entry(seed=""), False),
+        (entry(serial=5), False),
+        (entry(created=5), False),
+        (entry(previous={"serial_number": OLD_SERIAL}), False),
+        (entry(previous=entry(previous=entry())), False),
+    ],
+)
+def test_is_entry(value, ok):
+    assert entries.is_entry(value) is ok
+
+
+def test_has_device_keys():
+    assert entries.has_device_keys(entry())
+    assert not entries.has_device_keys(entry(seed=""))
+    assert not entries.has_device_keys("entry")
+
+
+def test_plain_entry_drops_unknown_and_empty_values():
+    assert entries.plain_entry(dict(entry(), created="", previous=None, other="x")) == entry()
+    assert entries.plain_entry(entry(previous=dict(entry(OLD_SERIAL, OLD_SEED), previous=entry()))) == entry(previous=entry(OLD_SERIAL, OLD_SEED))
+
+
+def test_plain_entry_makes_plain_strings():
+    class Tagged(str):
+        """Stands for a string that carries Ansible's data tags."""
+
+    plain = entries.plain_entry({"serial_number": Tagged(SERIAL), "base32_seed": Tagged(SEED)})
+    assert plain == entry()
+    assert {value.__class__ for value in plain.values()} == {str}
+
+
+def test_same_device():
+    assert entries.same_device(entry(created=EARLIER), entry())
+    assert not entries.same_device(entry(seed=OLD_SEED), entry())
+    assert not entries.same_device(entry(serial=OLD_SERIAL), entry())
+    assert not entries.same_device(None, entry())
+    assert not entries.same_device({}, entry())
+
+
+@pytest.mark.parametrize(
+    "current, given, merged",
+    [
+        (None, entry(), entry(created=NOW)),
+        (None, entry(created=EARLIER), entry(created=EARLIER)),
+        (entry(created=EARLIER), entry(), entry(created=EARLIER)),
+        (entry(), entry(), entry(created=NOW)),
+        (entry(created=EARLIER), entry(created="2020-01-01T00:00:00+00:00"), entry(created="2020-01-01T00:00:00+00:00")),
+        (entry(seed=OLD_SEED, created=EARLIER), entry(), entry(created=NOW)),
+        (
+            entry(created=EARLIER, previous=entry(OLD_SERIAL, OLD_SEED, created="2022-01-01T00:00:00+00:00")),
+            entry(previous=entry(OLD_SERIAL, OLD_SEED)),
+            entry(created=EARLIER, previous=entry(OLD_SERIAL, OLD_SEED, created="2022-01-01T00:00:00+00:00")),
+        ),
+        (entry(created=EARLIER), entry(previous=entry(OLD_SERIAL, OLD_SEED)), entry(created=EARLIER, previous=entry(OLD_SERIAL, OLD_SEED, created=NOW))),
+        (
+            entry(created=EARLIER, previous=entry(OLD_SERIAL, OLD_SEED, created="2022-01-01T00:00:00+00:00")),
+            entry(previous=entry(OLD_SERIAL, OLD_SEED, created=EARLIER)),
+            entry(created=EARLIER, previous=entry(OLD_SERIAL, OLD_SEED, created=EARLIER)),
+        ),
+    ],
+)
+def test_merged_entry_keeps_created_of_the_same_device(current, given, merged):
+    assert entries.merged_entry(current, given, NOW) == merged
+
+
+def test_public_entry_never_shows_a_seed():
+    shown = entries.public_entry(entry(created=NOW, previous=entry(OLD_SERIAL, OLD_SEED)))
+
+    assert shown == {"serial_number": SERIAL, "created": NOW, "previous_serial_number": OLD_SERIAL}
+    assert entries.public_entry({}) == {"serial_number": None, "created": None, "previous_serial_number": None}
+    assert list(entries.public_entries({"bob": entry(), "alice": entry(created=NOW)})) == ["alice", "bob"]
+    assert entries.public_entries({"alice": entry(created=NOW)}) == {
+        "alice": {"serial_number": SERIAL, "created": NOW, "previous_serial_number": None}
+    }
