@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test sanity units integration lint changelog-lint build install clean
+.PHONY: demo bench test sanity units integration lint changelog-lint build install clean
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ $(STAMP): requirements.txt requirements-dev.txt tools/install_collections.py
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py
+
+# Not part of `make test`: API calls and wall time of enrolling a fleet, written to benchmarks/RESULTS.md.
+# Options through BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick (benchmarks/README.md).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 test: sanity units integration lint changelog-lint
 	@echo "make test: all suites passed"
