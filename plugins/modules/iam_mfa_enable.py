@@ -99,6 +99,18 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  list_first:
+    description:
+      - With O(devices), whether to list the account's virtual MFA devices (C(ListVirtualMFADevices)) before enabling any,
+        to learn which are enabled already and for whom.
+      - With V(false), when every item enables a virtual device, each is enabled straight away and the devices are listed only if
+        AWS answers that one is in use (C(EntityAlreadyExists)). That saves one call for a caller that knows the devices are not enabled,
+        as the mfa.aws.enroll role does from the listing it planned with. A device already enabled for its item's user then costs
+        one refused C(EnableMFADevice) call before the listing, and is reported unchanged.
+      - Check mode, and a batch with an item that deactivates a device or names a hardware token, always list first.
+    type: bool
+    default: true
+    version_added: 0.1.0
 notes:
   - The codes are checked (6 digits each) before any call to AWS, and no message of this module contains them.
   - AWS accepts each pair of codes once. Compute them, or read them from the token, right before the task runs.
@@ -446,24 +458,30 @@ def virtual_device_user(client, serial_number):
 
 
 def enable(client, user_name, serial_number, codes):
-    """EnableMFADevice. When the device is enabled for another user, the error names that user if AWS can tell."""
+    """EnableMFADevice: True, or False when AWS answers that the device is enabled for that user already.
+
+    When the device is enabled for another user, the error names that user if AWS can tell.
+    """
     try:
         enable_device(client, user_name=user_name, serial_number=serial_number, code_1=codes[0], code_2=codes[1])
     except AnsibleIAMError as e:
         owner = error_code(e.exception) == "EntityAlreadyExists" and virtual_device_user(client, serial_number)
         if not owner:
             raise
+        if owner == user_name:
+            return False
         raise enabled_elsewhere(user_name, serial_number, owner, e.exception) from e
+    return True
 
 
 def apply(client, check_mode, action, user_name, serial_number, codes):
-    """Carry out what plan() decided; nothing in check mode."""
+    """Carry out what plan() decided, nothing in check mode; False when AWS says the device was enabled for the user already."""
     if check_mode or action is None:
-        return
+        return True
     if action == ENABLE:
-        enable(client, user_name, serial_number, codes)
-    else:
-        deactivate_device(client, user_name=user_name, serial_number=serial_number)
+        return enable(client, user_name, serial_number, codes)
+    deactivate_device(client, user_name=user_name, serial_number=serial_number)
+    return True
 
 
 def ensure_enabled(client, check_mode, user_name, serial_number, codes):
@@ -513,6 +531,11 @@ def items_problem(items: list) -> str | None:
     return None
 
 
+def lists_first(items, check_mode, list_first) -> bool:
+    """Whether the batch must read who each device is enabled for before acting (see the list_first option)."""
+    return list_first or check_mode or any(item["state"] != "present" or device_kind(item["serial_number"]) != VIRTUAL for item in items)
+
+
 def read_owners(client, items):
     """{serial number: the user it is enabled for, or None} for the devices of the items.
 
@@ -547,23 +570,37 @@ def enabled_among(items: list, owners: dict) -> dict:
     return enabled
 
 
-def ensure_items(client, check_mode, items, owners):
+def ensure_items(client, check_mode, items, owners, listed=True):
     """Bring the items to their state, in order, and yield the entry of each in turn.
 
     owners is read_owners()'s answer and is kept up to date (as predicted in check mode), so each item
-    sees what the items before it did.  An error raised for an item names it; the entries yielded
-    before it are those of the items done.
+    sees what the items before it did.  With listed false, owners starts empty (list_first=false): each
+    device is enabled straight away, and the first one AWS says is in use has read_owners() called then,
+    once for the whole batch.  An error raised for an item names it; the entries yielded before it are
+    those of the items done.
     """
     for index, item in enumerate(items):
         user_name, serial_number, codes = item["user_name"], item["serial_number"], item_codes(item)
         try:
             action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
-            apply(client, check_mode, action, user_name, serial_number, codes)
+            if listed or action != ENABLE or check_mode:
+                changed = apply(client, check_mode, action, user_name, serial_number, codes) and action is not None
+            else:
+                try:
+                    enable_device(client, user_name=user_name, serial_number=serial_number, code_1=codes[0], code_2=codes[1])
+                    changed = True
+                except AnsibleIAMError as e:
+                    if error_code(e.exception) != "EntityAlreadyExists":
+                        raise
+                    owners.update(read_owners(client, items))
+                    listed = True
+                    action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
+                    changed = apply(client, check_mode, action, user_name, serial_number, codes) and action is not None
         except AnsibleIAMError as e:
             raise item_error(index, user_name, e) from e
         if action is not None:
             owners[serial_number] = user_name if action == ENABLE else None
-        yield dict(user_name=user_name, serial_number=serial_number, kind=device_kind(serial_number), state=item["state"], changed=action is not None)
+        yield dict(user_name=user_name, serial_number=serial_number, kind=device_kind(serial_number), state=item["state"], changed=changed)
 
 
 def run_batch(module, items):
@@ -574,9 +611,11 @@ def run_batch(module, items):
     client = iam_client(module)
     entries = []
     try:
-        owners = read_owners(client, items)
+        # Without a listing first, every item enables a virtual device that the caller knows to be free.
+        listed = lists_first(items, module.check_mode, module.params["list_first"])
+        owners = read_owners(client, items) if listed else {}
         before = enabled_among(items, owners)
-        for entry in ensure_items(client, module.check_mode, items, owners):
+        for entry in ensure_items(client, module.check_mode, items, owners, listed):
             entries.append(entry)
     except AnsibleIAMError as e:
         fail_with_result(module, e, changed=any(entry["changed"] for entry in entries), devices=entries)
@@ -627,6 +666,7 @@ def main():
         authentication_code_2=dict(type="str", no_log=True),
         state=dict(type="str", default="present", choices=["present", "absent", "resynced"]),
         devices=dict(type="list", elements="dict", options=item_spec, required_together=[CODE_OPTIONS]),
+        list_first=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(
         argument_spec=with_connection_secrets_hidden(argument_spec),

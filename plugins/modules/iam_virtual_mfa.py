@@ -19,8 +19,10 @@ description:
     user, to a vault, or to M(mfa.aws.iam_mfa_enable) through the P(mfa.aws.totp#lookup) lookup) right away. A
     seed that is lost cannot be read again, the device can only be deleted and created anew.
   - Creating a device does not enable it for anyone, use M(mfa.aws.iam_mfa_enable) for that.
-  - With O(devices), one task handles the devices of many users, with one C(ListVirtualMFADevices) call for all of
-    them and then only the calls that each device needs (one C(CreateVirtualMFADevice) for a device to create).
+  - With O(devices), one task handles the devices of many users, with at most one C(ListVirtualMFADevices) call for all
+    of them and then only the calls that each device needs (one C(CreateVirtualMFADevice) for a device to create). A
+    batch that only creates devices makes no C(ListVirtualMFADevices) call unless AWS answers that a device exists
+    already (C(EntityAlreadyExists)), or in check mode.
 author:
   - Contributors to the mfa.aws project (@mfa-aws)
 options:
@@ -99,6 +101,17 @@ options:
             as O(force).
         type: bool
         default: false
+  list_first:
+    description:
+      - With O(devices), whether to list the account's virtual MFA devices (C(ListVirtualMFADevices)) before acting on any.
+      - With V(false), a device to create is created straight away, and the devices are listed only if AWS answers that one
+        exists already (C(EntityAlreadyExists)) or for an item that deletes one. That saves one call for a caller that knows the
+        devices are new, as the mfa.aws.enroll role does from the listing it planned with. A device that exists already then
+        costs one refused C(CreateVirtualMFADevice) call before the listing, and is handled as with V(true).
+      - Check mode always lists first.
+    type: bool
+    default: true
+    version_added: 0.1.0
 notes:
   - The tags of a new device are set by the call that creates it.
   - The seed (RV(base32_seed)) and the QR code (RV(qr_code_png), which holds the seed in its C(otpauth://) URI)
@@ -378,6 +391,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import create_virtual_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import deactivate_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import delete_virtual_device
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import fail_with_result
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import find_virtual_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
@@ -532,36 +546,72 @@ def items_problem(items: list) -> str | None:
     return None
 
 
-def ensure_devices(client, check_mode, items):
+def ensure_devices(client, check_mode, items, list_first=True):
     """Bring the devices of the items to their state, in order, and yield the result of each in turn.
 
-    One ListVirtualMFADevices call finds every device; a device's tags are read (ListMFADeviceTags)
-    only for an item that sets tags, and only when this run did not set them already.  What an item
-    does is seen by the items after it, so deleting then creating a device in one batch works.  An
-    error raised for an item names it; the results yielded before it are those of the items done.
+    One ListVirtualMFADevices call finds every device.  With list_first false it is made only when an item
+    needs it: a device to create is created straight away, and the devices are listed only if AWS answers that
+    one exists already, for an item that deletes one, or in check mode (which must not write).  A device's tags are
+    read (ListMFADeviceTags) only for an item that sets tags, and only when this run did not set them already.
+    What an item does is seen by the items after it, so deleting then creating a device in one batch works.
+    An error raised for an item names it; the results yielded before it are those of the items done.
     """
     if not items:
         return
-    devices = {key: normalize_virtual_device(found) for key, found in index_virtual_devices(list_virtual_devices(client)).items()}
-    # The devices whose tags in `devices` are those AWS has: read or set by this run.
+    known = None  # (path, name) -> the device normalised, once listed
+    done = {}  # (path, name) -> the device as this run left it (None: deleted)
+    # The devices whose tags in `done` are those AWS has: read or set by this run.
     exact_tags = set()
+
+    def listed():
+        nonlocal known
+        if known is None:
+            known = {key: normalize_virtual_device(found) for key, found in index_virtual_devices(list_virtual_devices(client)).items()}
+        return known
+
+    def current(key):
+        if key in done:
+            return done[key]
+        return listed().get(key)
+
+    if list_first or check_mode:
+        listed()
+
     for index, item in enumerate(items):
         key = (item["path"], item["name"])
-        device = devices.get(key)
         try:
-            if device is not None and item["state"] == "present" and item["tags"] is not None and key not in exact_tags:
-                device = dict(device, tags=list_device_tags(client, serial_number=device["serial_number"]))
-            result = ensure_device(client, check_mode, device, item)
+            if item["state"] == "present" and not check_mode and key not in done and known is None:
+                result = try_create(client, item)
+                device = None
+                if result is None:  # it exists already: list, then update it
+                    device = current(key)
+            else:
+                device = current(key)
+                result = None
+            if result is None:
+                if device is not None and item["state"] == "present" and item["tags"] is not None and key not in exact_tags:
+                    device = dict(device, tags=list_device_tags(client, serial_number=device["serial_number"]))
+                result = ensure_device(client, check_mode, device, item)
         except AnsibleIAMError as e:
             raise item_error(index, item_label(item), e) from e
         if item["state"] == "absent":
-            devices.pop(key, None)
+            done[key] = None
             exact_tags.discard(key)
         else:
-            devices[key] = result.get("virtual_mfa_device") or dict(result["diff"]["after"], enable_date=None)
+            done[key] = result.get("virtual_mfa_device") or dict(result["diff"]["after"], enable_date=None)
             if device is None or item["tags"] is not None:
                 exact_tags.add(key)
         yield result
+
+
+def try_create(client, item):
+    """Create the item's device, without listing first: its result, or None when a device of that path and name exists."""
+    try:
+        return create(client, False, item["path"], item["name"], item["tags"])
+    except AnsibleIAMError as e:
+        if error_code(e.exception) == "EntityAlreadyExists":
+            return None
+        raise
 
 
 def device_entry(item: dict, result: dict) -> dict:
@@ -597,7 +647,7 @@ def run_batch(module, items):
     results = []
     error = None
     try:
-        for result in ensure_devices(client, module.check_mode, items):
+        for result in ensure_devices(client, module.check_mode, items, module.params["list_first"]):
             results.append(result)
     except AnsibleIAMError as e:
         error = e
@@ -652,6 +702,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
         force=dict(type="bool", default=False),
         devices=dict(type="list", elements="dict", options=item_spec),
+        list_first=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(
         argument_spec=with_connection_secrets_hidden(argument_spec),

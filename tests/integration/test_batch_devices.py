@@ -237,6 +237,33 @@ def test_five_users_are_enabled_with_one_listing(fresh_aws, ansible):
     assert {user: user_devices(fresh_aws, user) for user in USERS} == {user: [serial(user)] for user in USERS}
 
 
+def test_without_listing_first_new_devices_cost_only_their_writes_and_existing_ones_one_listing(fresh_aws, ansible):
+    """list_first=false, as the enroll role uses it: a create or enable straight away, a listing only once AWS says one exists."""
+    iam = fresh_aws.client("iam")
+    for user in USERS:
+        iam.create_user(UserName=user)
+    create = {VIRTUAL_MFA: {"devices": [{"name": user} for user in USERS], "list_first": False}}
+    steps = [("check", True, create), ("apply", False, create), ("apply again", False, create)]
+
+    results, calls = run_steps(ansible, fresh_aws, steps, {})
+
+    assert changes(results) == [True, True, False]
+    assert [iam_calls(made) for made in calls] == [
+        ["ListVirtualMFADevices"], ["CreateVirtualMFADevice"] * 5, ["CreateVirtualMFADevice", "ListVirtualMFADevices"],
+    ]
+    seeds = {entry["name"]: entry["base32_seed"] for entry in results[1]["devices"]}
+    assert sorted(seeds) == sorted(USERS) and all(seed in fresh_aws.issued_seeds() for seed in seeds.values())
+
+    play_vars = {"users": list(USERS), "seeds": seeds, "serials": {user: serial(user) for user in USERS}, "stale": {}}
+    enable = {MFA_ENABLE: {"devices": "{{ items_json | from_json }}", "list_first": False}, "vars": {"items_json": LOOKUP_ITEMS}}
+    results, calls = run_steps(ansible, fresh_aws, [("apply", False, enable), ("apply again", False, enable)], play_vars)
+
+    # The endpoint checks every pair of codes against the seed: a wrong pair fails the task.
+    assert changes(results) == [True, False]
+    assert [iam_calls(made) for made in calls] == [["EnableMFADevice"] * 5, ["EnableMFADevice", "ListVirtualMFADevices"]]
+    assert {user: user_devices(fresh_aws, user) for user in USERS} == {user: [serial(user)] for user in USERS}
+
+
 def test_hardware_token_costs_one_listing_of_its_user(fresh_aws, ansible):
     seeds = users_with_devices(fresh_aws, USERS[:4])
     seeds[USERS[4]] = pyotp.random_base32()

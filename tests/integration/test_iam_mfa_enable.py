@@ -62,9 +62,18 @@ def enabled_device(aws, user_name="alice", name="alice"):
     """Create the user and a virtual device enabled for them with the older of the two pairs of codes
     AWS accepts now; returns the device's seed."""
     seed = virtual_device(aws, user_name, name)
-    pair = codes(seed, windows_ago=1)
     serial = f"arn:aws:iam::{ACCOUNT}:mfa/{name}"
-    aws.client("iam").enable_mfa_device(UserName=user_name, SerialNumber=serial, AuthenticationCode1=pair[0], AuthenticationCode2=pair[1])
+    iam = aws.client("iam")
+    # That pair stops being accepted when a 30-second window ends, which can happen between computing it and the
+    # endpoint checking it on a loaded machine: then the pair of the new moment is tried once.
+    for attempt in range(2):
+        pair = codes(seed, windows_ago=1)
+        try:
+            iam.enable_mfa_device(UserName=user_name, SerialNumber=serial, AuthenticationCode1=pair[0], AuthenticationCode2=pair[1])
+            return seed
+        except iam.exceptions.InvalidAuthenticationCodeException:
+            if attempt:
+                raise
     return seed
 
 

@@ -363,3 +363,41 @@ def test_a_device_of_another_user_stops_the_items_before_any_call_for_it():
         list(iam_mfa_enable.ensure_items(client, False, [item("alice", BOB_SERIAL, CODES)], {BOB_SERIAL: "bob"}))
 
     assert calls(client) == []
+
+
+# --- list_first=false -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "items, check_mode, expected",
+    [
+        ([item("alice", SERIAL, CODES), item("bob", BOB_SERIAL, CODES)], False, False),
+        ([item("alice", SERIAL, CODES)], True, True),
+        ([item("alice", SERIAL, CODES), item("bob", BOB_SERIAL, state="absent")], False, True),
+        ([item("alice", SERIAL, CODES), item("alice", TOKEN, CODES)], False, True),
+    ],
+)
+def test_only_a_batch_that_enables_virtual_devices_may_skip_the_listing(items, check_mode, expected):
+    assert iam_mfa_enable.lists_first(items, check_mode, list_first=False) is expected
+    assert iam_mfa_enable.lists_first(items, check_mode, list_first=True) is True
+
+
+def test_without_listing_a_device_already_enabled_for_its_user_is_no_change():
+    client = fake_iam(virtual_devices=[virtual(SERIAL, "alice")])
+
+    items = [item("alice", SERIAL, CODES), item("bob", BOB_SERIAL, CODES), item("carol", SERIAL.replace("alice", "carol"), CODES)]
+    client.enable_mfa_device.side_effect = [already_enabled_error(), None, None]
+
+    entries = list(iam_mfa_enable.ensure_items(client, False, items, {}, listed=False))
+
+    assert [entry["changed"] for entry in entries] == [False, True, True]
+    # One listing for the whole batch, once AWS said a device is in use.
+    assert calls(client) == ["enable_mfa_device", "list_virtual_mfa_devices", "enable_mfa_device", "enable_mfa_device"]
+
+
+def test_without_listing_a_device_of_another_user_is_named():
+    client = fake_iam(virtual_devices=[virtual(SERIAL, "carol")])
+    client.enable_mfa_device.side_effect = already_enabled_error()
+
+    with pytest.raises(AnsibleIAMError, match=r"^devices\[0\] \(alice\): Failed to enable MFA device .* it is enabled for user carol"):
+        list(iam_mfa_enable.ensure_items(client, False, [item("alice", SERIAL, CODES)], {}, listed=False))

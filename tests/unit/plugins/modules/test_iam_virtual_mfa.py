@@ -349,3 +349,50 @@ def test_batch_diff_shows_each_device_before_its_first_item_and_after_its_last()
     assert sorted(diff["after"]) == ["/alice", "/team/new"]
     assert diff["after"]["/team/new"] == {"serial_number": f"{ACCOUNT_ARN}/team/new", "path": "/team/", "name": "new", "user_name": None, "tags": {}}
     assert "SEEDALICE" not in repr(diff)
+
+
+# --- list_first=false -----------------------------------------------------------------------------
+
+
+def refusing_iam(devices=()):
+    """batch_iam() that, as AWS does, refuses to create a device whose path and name are taken."""
+    client = batch_iam(devices)
+    taken = {device["SerialNumber"] for device in devices}
+    create = client.create_virtual_mfa_device.side_effect
+
+    def create_virtual_mfa_device(**kwargs):
+        if f"{ACCOUNT_ARN}{kwargs['Path']}{kwargs['VirtualMFADeviceName']}" in taken:
+            raise botocore.exceptions.ClientError({"Error": {"Code": "EntityAlreadyExists", "Message": "exists"}}, "CreateVirtualMFADevice")
+        return create(**kwargs)
+
+    client.create_virtual_mfa_device.side_effect = create_virtual_mfa_device
+    client.delete_virtual_mfa_device.side_effect = lambda **kwargs: taken.discard(kwargs["SerialNumber"])
+    return client
+
+
+def test_without_listing_new_devices_cost_one_create_each():
+    client = refusing_iam()
+
+    results = list(iam_virtual_mfa.ensure_devices(client, False, [item("alice"), item("bob", "/team/")], list_first=False))
+
+    assert [result["base32_seed"] for result in results] == ["SEEDALICE", "SEEDBOB"]
+    assert calls(client) == ["create_virtual_mfa_device", "create_virtual_mfa_device"]
+
+
+def test_without_listing_an_existing_device_is_found_once_aws_refuses_to_create_it():
+    client = refusing_iam([listed("alice", user_name="alice")])
+
+    results = list(iam_virtual_mfa.ensure_devices(client, False, [item("bob"), item("alice"), item("carol")], list_first=False))
+
+    assert [result["changed"] for result in results] == [True, False, True]
+    assert results[1]["virtual_mfa_device"]["user_name"] == "alice" and "base32_seed" not in results[1]
+    assert calls(client) == ["create_virtual_mfa_device", "create_virtual_mfa_device", "list_virtual_mfa_devices", "create_virtual_mfa_device"]
+
+
+@pytest.mark.parametrize("check_mode, items", [(True, [item("alice")]), (False, [item("alice", state="absent"), item("alice")])])
+def test_without_listing_check_mode_and_deletions_still_list(check_mode, items):
+    client = refusing_iam([listed("alice")])
+
+    list(iam_virtual_mfa.ensure_devices(client, check_mode, items, list_first=False))
+
+    assert calls(client)[0] == "list_virtual_mfa_devices"
