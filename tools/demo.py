@@ -44,6 +44,13 @@ def seed_organisation(endpoint: LocalAWS) -> dict[str, str]:
         iam = endpoint.client("iam", account_id=account_id)
         for user in users:
             iam.create_user(UserName=user, Tags=[{"Key": "team", "Value": name}])
+    # Centralised root access: the audit lists root users' MFA devices through root sessions. The analytics root user
+    # has an authenticator app and a passkey, registered in the console; the others have no MFA yet.
+    endpoint.client("iam").enable_organizations_root_credentials_management()
+    endpoint.client("iam").enable_organizations_root_sessions()
+    analytics = accounts.get("analytics")
+    if analytics:
+        endpoint.set_root_mfa(True, account_id=analytics, devices=[f"arn:aws:iam::{analytics}:mfa/root", f"arn:aws:iam::{analytics}:u2f/root/passkey-7f3a"])
     return accounts
 
 
@@ -128,6 +135,8 @@ def main() -> int:
                      "-e", f"verify_vault_dir={seeds}")
         print(f"\nSeed files (ansible-vault encrypted, mode 0600): {', '.join(sorted(os.listdir(seeds)))}")
         print(f"Audit reports: {reports}/after/mfa-audit.md and mfa-audit.json")
+        handoffs = os.path.join(reports, "after", "root-handoff")
+        print(f"Console hand-offs of the root users without MFA, for tickets: {', '.join(sorted(os.listdir(handoffs)))} in {handoffs}")
         print(f"\nDemo files are in {workdir}")
     finally:
         endpoint.stop()

@@ -44,9 +44,10 @@ attributes:
 options: {}
 attributes:
   action_group:
-    description: Use C(group/mfa.aws.aws) or C(group/amazon.aws.aws) in C(module_defaults) to set the AWS connection options for this module.
+    description:
+      - Use C(group/mfa.aws.aws) in C(module_defaults) to set the AWS connection options for this module (the group extends
+        C(amazon.aws.aws), so it reaches amazon.aws's modules too; C(group/amazon.aws.aws) does not reach this module).
     support: full
     membership:
       - mfa.aws.aws
-      - amazon.aws.aws
 """

@@ -54,23 +54,62 @@ class CredentialReportError(ValueError):
 
 
 def root_mfa_handoff() -> dict:
-    """What to tell the account owner when the root user has no MFA.
+    """What to tell the person who signs in as the root user when it has no MFA.
 
-    AWS offers no API call, with the account's own credentials, that enables MFA for the
-    root user: it is done in the console, signed in as root.
+    AWS offers no API call, with the account's own credentials or in a root session, that enables MFA for
+    the root user: it is done in the console, signed in as root. ``methods`` holds the console steps of each
+    kind of device, in the order AWS presents them: passkey or security key, authenticator app, hardware TOTP token.
     """
+    sign_in = "Sign in to the AWS console as the root user (https://console.aws.amazon.com/, choose Root user, then the account's email address)."
+    open_page = "Choose the account name at the top right of the navigation bar, then Security credentials."
+    assign = "In the Multi-factor authentication (MFA) section, choose Assign MFA device, and type a device name."
     return {
         "reason": (
             "MFA for the root user can only be enabled in the AWS console, signed in as the root user: "
             "no API call made with the account's own credentials can do it."
         ),
         "steps": [
-            "Sign in to the AWS console as the root user (https://console.aws.amazon.com/, choose Root user, then the account's email address).",
-            "Choose the account name at the top right, then Security credentials.",
-            "In the Multi-factor authentication (MFA) section, choose Assign MFA device.",
-            "Name the device and choose its type: passkey or security key, authenticator app, or hardware TOTP token.",
+            sign_in,
+            open_page,
+            assign,
+            "Choose the kind of device: passkey or security key, authenticator app, or hardware TOTP token.",
             "For an authenticator app: show the QR code, scan it with the app, then enter two consecutive codes from the app and choose Add MFA.",
             "For a passkey or security key: follow the browser's prompts; for a hardware TOTP token: enter its serial number and two consecutive codes.",
+        ],
+        "methods": [
+            {
+                "kind": "fido",
+                "title": "Passkey or security key",
+                "steps": [
+                    sign_in, open_page, assign,
+                    "Choose Passkey or Security Key, then Next.",
+                    "Create the passkey with the browser (face, fingerprint or device PIN, or a passkey provider that syncs it across "
+                    "your devices), or insert the FIDO security key into a USB port and tap it.",
+                    "Choose Continue. From now on, signing in as the root user asks for the passkey or security key.",
+                ],
+            },
+            {
+                "kind": "virtual",
+                "title": "Authenticator app (virtual MFA device)",
+                "steps": [
+                    sign_in, open_page, assign,
+                    "Choose Authenticator app, then Next: the console shows the device's QR code and secret key.",
+                    "In the authenticator app on your phone, add an account and scan the QR code (Show QR code), or type the secret key "
+                    "(Show secret key) if the app cannot scan. The QR code and key belong to this account only: keep them as secret as a password.",
+                    "Type the code the app shows in MFA code 1, wait up to 30 seconds for the next code, type it in MFA code 2, then choose Add MFA.",
+                ],
+            },
+            {
+                "kind": "hardware",
+                "title": "Hardware TOTP token",
+                "steps": [
+                    sign_in, open_page, assign,
+                    "Choose Hardware TOTP token, then Next.",
+                    "Type the serial number printed on the back of the token.",
+                    "Press the token's button and type the code in MFA code 1, wait about 30 seconds, press it again and type the "
+                    "new code in MFA code 2, then choose Add MFA.",
+                ],
+            },
         ],
         "documentation": ROOT_MFA_DOCUMENTATION,
     }

@@ -189,7 +189,25 @@ root:
           sample:
             - "Sign in to the AWS console as the root user (https://console.aws.amazon.com/, choose Root user, then the account's email address)."
             - "Choose the account name at the top right, then Security credentials."
-            - "In the Multi-factor authentication (MFA) section, choose Assign MFA device."
+            - "In the Multi-factor authentication (MFA) section, choose Assign MFA device, and type a device name."
+        methods:
+          description:
+            - The console steps of each kind of device, each list complete from signing in, in the order AWS presents them -
+              passkey or security key (V(fido)), authenticator app (V(virtual)), hardware TOTP token (V(hardware)).
+          returned: always
+          type: list
+          elements: dict
+          contains:
+            kind:
+              description: V(fido), V(virtual) or V(hardware).
+              type: str
+            title:
+              description: The kind's name in the console.
+              type: str
+            steps:
+              description: The steps, in order.
+              type: list
+              elements: str
         documentation:
           description: The AWS page with these steps.
           returned: always

@@ -27,7 +27,11 @@ def run_audit(fleet, ansible, report_dir, check=False):
 
 def test_audit_reports_users_kinds_root_and_what_enroll_would_do_without_writing(fleet, ansible, tmp_path):
     assert fleet.enroll(ansible, extra_vars={"enroll_users": ["alice"]}).rc == 0
-    fleet.aws.set_root_mfa(True, account_id=fleet.accounts["analytics"])
+    analytics = fleet.accounts["analytics"]
+    # Centralised root access in the organisation (managed by the credentials the run starts from); the analytics root
+    # user has an authenticator app and a passkey.
+    fleet.aws.client("iam").enable_organizations_root_sessions()
+    fleet.aws.set_root_mfa(True, account_id=analytics, devices=[f"arn:aws:iam::{analytics}:mfa/root", f"arn:aws:iam::{analytics}:u2f/root/pk-1"])
     fleet.aws.reset_calls()
 
     report, markdown = run_audit(fleet, ansible, tmp_path / "real")
@@ -48,6 +52,27 @@ def test_audit_reports_users_kinds_root_and_what_enroll_would_do_without_writing
     assert "| bob | **no** | - | create and enable a virtual device |" in markdown
     assert f"### Root user of {fleet.accounts['payments']}: console hand-off" in markdown
     assert f"### Root user of {fleet.accounts['analytics']}" not in markdown
+    # Root sessions: one AssumeRoot (read-only task policy) and one ListMFADevices per account.
+    assert accounts["analytics"]["root"]["kinds"] == ["fido", "virtual"] and accounts["payments"]["root"]["devices"] == []
+    assert [call["action"] for call in fleet.aws.calls() if call["service"] == "sts"].count("AssumeRoot") == 2 * len(fleet.accounts)
+    assert "| `<root_account>` | yes | fido, virtual | nothing |" in markdown
+    # The hand-off a ticket carries: every kind of device, in the order of the console, with the sign-in details.
+    handoffs = sorted(path.name for path in (tmp_path / "real" / "root-handoff").iterdir())
+    assert handoffs == [f"{fleet.accounts['payments']}.md"]
+    handoff = (tmp_path / "real" / "root-handoff" / f"{fleet.accounts['payments']}.md").read_text(encoding="utf-8")
+    assert handoff.startswith(f"# Enable MFA for the root user of AWS account payments ({fleet.accounts['payments']})")
+    titles = [line for line in handoff.splitlines() if line.startswith("## ")]
+    assert titles == ["## 1. Passkey or security key", "## 2. Authenticator app (virtual MFA device)", "## 3. Hardware TOTP token", "## When it is done"]
+    assert "MFA code 1" in handoff and "serial number" in handoff and "https://console.aws.amazon.com/" in handoff
+
+
+def test_without_centralised_root_access_the_audit_says_why_root_devices_are_not_listed(fleet, ansible, tmp_path):
+    report, markdown = run_audit(fleet, ansible, tmp_path)
+
+    for account in report["accounts"]:
+        assert "centralised root access must be enabled" in account["root"]["devices_unavailable"]
+        assert "devices" not in account["root"]
+    assert "The root user's devices were not listed: " in markdown
 
 
 def test_the_number_of_tasks_does_not_grow_with_the_users(fresh_aws, ansible, tmp_path):

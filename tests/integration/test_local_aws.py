@@ -580,6 +580,70 @@ def test_account_summary_follows_root_mfa(fresh_aws: LocalAWS, iam: Any) -> None
     assert during["UsersQuota"] == 5000
 
 
+# --- centralised root access: sts:AssumeRoot and root sessions ----------------------------------------------------------
+
+AUDIT_POLICY = {"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"}
+
+
+def root_session_iam(fresh_aws: LocalAWS, credentials: dict[str, Any]) -> Any:
+    session = botocore.session.get_session()
+    return session.create_client("iam", endpoint_url=fresh_aws.url, region_name="us-east-1", aws_access_key_id=credentials["AccessKeyId"],
+                                 aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
+
+
+def test_assume_root_is_for_the_management_account_with_root_sessions_enabled(fresh_aws: LocalAWS) -> None:
+    organizations = fresh_aws.client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    member = organizations.create_account(Email="m@example.com", AccountName="m")["CreateAccountStatus"]["AccountId"]
+    sts = fresh_aws.client("sts")
+
+    with pytest.raises(ClientError, match="RootSessions") as disabled:
+        sts.assume_root(TargetPrincipal=member, TaskPolicyArn=AUDIT_POLICY)
+    iam = fresh_aws.client("iam")
+    assert iam.enable_organizations_root_sessions()["EnabledFeatures"] == ["RootSessions"]
+    with pytest.raises(ClientError, match="not a member account") as management:
+        sts.assume_root(TargetPrincipal=ACCOUNT, TaskPolicyArn=AUDIT_POLICY)
+    with pytest.raises(ClientError, match="root-task policies") as policy:
+        sts.assume_root(TargetPrincipal=member, TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/AdministratorAccess"})
+    with pytest.raises(ClientError, match="between 0 and 900"):
+        sts.assume_root(TargetPrincipal=member, TaskPolicyArn=AUDIT_POLICY, DurationSeconds=3600)
+    with pytest.raises(ClientError) as from_member:
+        fresh_aws.client("sts", account_id=member).assume_root(TargetPrincipal=member, TaskPolicyArn=AUDIT_POLICY)
+    with pytest.raises(ClientError) as member_features:
+        fresh_aws.client("iam", account_id=member).list_organizations_features()
+
+    assert [error_code(raised) for raised in (disabled, management, policy, from_member)] == ["AccessDenied", "AccessDenied", "ValidationError", "AccessDenied"]
+    assert error_code(member_features) == "AccountNotManagementOrDelegatedAdministratorException"
+
+
+def test_a_root_session_acts_on_the_member_root_user_within_its_task_policy(fresh_aws: LocalAWS) -> None:
+    organizations = fresh_aws.client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    member = organizations.create_account(Email="m@example.com", AccountName="m")["CreateAccountStatus"]["AccountId"]
+    fresh_aws.client("iam").enable_organizations_root_sessions()
+    devices = [f"arn:aws:iam::{member}:mfa/root", "GAHT00000007"]
+    fresh_aws.set_root_mfa(True, account_id=member, devices=devices)
+    sts = fresh_aws.client("sts")
+
+    audit = root_session_iam(fresh_aws, sts.assume_root(TargetPrincipal=member, TaskPolicyArn=AUDIT_POLICY)["Credentials"])
+    assert sorted(device["SerialNumber"] for device in audit.list_mfa_devices()["MFADevices"]) == sorted(devices)
+    assert audit.get_account_summary()["SummaryMap"]["AccountMFAEnabled"] == 1
+    with pytest.raises(ClientError, match="IAMAuditRootUserCredentials") as denied:
+        audit.deactivate_mfa_device(SerialNumber="GAHT00000007")
+    with pytest.raises(ClientError) as on_a_user:
+        audit.list_mfa_devices(UserName="alice")
+    assert error_code(denied) == error_code(on_a_user) == "AccessDenied"
+
+    delete = {"arn": "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"}
+    remover = root_session_iam(fresh_aws, sts.assume_root(TargetPrincipal=member, TaskPolicyArn=delete)["Credentials"])
+    remover.deactivate_mfa_device(SerialNumber="GAHT00000007")
+    assert fresh_aws.root_devices(member) == [f"arn:aws:iam::{member}:mfa/root"]
+    calls = [(call["service"], call["action"], call["account_id"]) for call in fresh_aws.calls()]
+    assert ("iam", "DeactivateMFADevice", member) in calls  # the session's calls are the member account's
+    issued = fresh_aws.issued_credentials()
+    assert len([value for value in issued if value.startswith("ASIA")]) >= 2
+
+
 # --- write classification ----------------------------------------------------------------------------
 
 

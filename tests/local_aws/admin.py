@@ -4,14 +4,18 @@ GET  /_local_aws/calls             the API calls so far: [{"service", "action", 
 POST /_local_aws/calls/reset       forget them
 POST /_local_aws/faults            {"throttle": {"service": "iam", "share": 0.3, "seed": 1}}; share 0 turns it off
 POST /_local_aws/hardware-tokens   {"account_id", "serial_number", "base32_seed"}: a hardware TOTP token AWS knows
+GET  /_local_aws/root-mfa?account_id=  the serial numbers of the root user's MFA devices
 GET  /_local_aws/issued-seeds      every base32 seed the endpoint ever issued or registered
-POST /_local_aws/root-mfa          {"account_id", "enabled"}: whether the root user has MFA
+POST /_local_aws/root-mfa          {"account_id", "enabled"[, "devices"]}: whether the root user has MFA, and which devices
+                                   (serial numbers: virtual arn:...:mfa/..., passkey arn:...:u2f/..., or a hardware serial;
+                                   default one virtual device), as a person enables them in the console
 POST /_local_aws/reset             reset moto and the endpoint's state (issued seeds are kept)
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -70,12 +74,21 @@ def _issued_credentials(state: EndpointState, _body: Body) -> object:
 
 def _root_mfa(state: EndpointState, body: Body) -> object:
     account_id = str(body.get("account_id", DEFAULT_ACCOUNT_ID))
+    devices = [str(serial) for serial in body.get("devices") or [f"arn:aws:iam::{account_id}:mfa/root-account-mfa-device"]]
+    if len(devices) > 8:
+        raise ValueError("the root user can have at most 8 MFA devices")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
     with state.lock:
         if body["enabled"]:
-            state.root_mfa_accounts.add(account_id)
+            state.root_devices[account_id] = {serial: now for serial in devices}
         else:
-            state.root_mfa_accounts.discard(account_id)
+            state.root_devices.pop(account_id, None)
     return {}
+
+
+def _root_devices(state: EndpointState, body: Body) -> object:
+    with state.lock:
+        return sorted(state.root_devices.get(str(body.get("account_id", DEFAULT_ACCOUNT_ID)), {}))
 
 
 def _credential_report(state: EndpointState, body: Body) -> object:
@@ -99,6 +112,7 @@ ROUTES: dict[tuple[str, str], Callable[[EndpointState, Body], object]] = {
     ("GET", "issued-seeds"): _issued_seeds,
     ("GET", "issued-credentials"): _issued_credentials,
     ("POST", "root-mfa"): _root_mfa,
+    ("GET", "root-mfa"): _root_devices,
     ("POST", "credential-report"): _credential_report,
     ("POST", "reset"): _reset,
 }
@@ -115,7 +129,7 @@ def handle(environ: dict[str, Any], state: EndpointState) -> Response:
     if route is None:
         return _json({"error": f"no admin endpoint {request.method} {request.path}"}, 404)
     try:
-        body = json.loads(request.get_data() or b"{}")
+        body = json.loads(request.get_data() or b"{}") if request.method == "POST" else dict(request.args)
         return _json(route(state, body))
     except (KeyError, TypeError, ValueError) as error:
         return _json({"error": f"bad request: {error!r}"}, 400)

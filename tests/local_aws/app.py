@@ -2,6 +2,7 @@
 answers the admin API and the IAM actions the endpoint overrides, and leaves the rest to moto."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Response
 
-from . import admin, iam, secrets, sts
+from . import admin, iam, root, secrets, sts
 from .protocol import ApiRequest, json_error, parse_request, xml_response
 from .state import EndpointState
 
@@ -57,14 +58,21 @@ class LocalAWSApp:
         request = parse_request(environ)
         if request is None:
             return None
+        session = root.session_of(request, self.state)
+        if session is not None:  # credentials of sts:AssumeRoot act in the member account
+            request = dataclasses.replace(request, account_id=session.account_id)
         if self.state.throttled(request.service):
             self.state.record({**request.as_call(), "throttled": True})
             return _throttling_error(request)
         self.state.record(request.as_call())
         environ["local_aws.action"] = f"{request.service}:{request.action}"
         if request.service == "iam":
-            return iam.handle(request, self.state)
+            if session is not None:
+                return root.root_call(request, session, self.state)
+            return root.organisation_features(request, self.state) or iam.handle(request, self.state)
         if request.service == "sts":
+            if request.action == "AssumeRoot":
+                return root.assume_root(request, self.state)
             return sts.handle(request)
         if request.service in secrets.SERVICES:
             return secrets.handle(request, environ)

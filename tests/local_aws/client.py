@@ -119,9 +119,14 @@ class LocalAWS:
         """The access key ids, secret access keys and session tokens of every temporary credential STS handed out."""
         return self._admin("GET", "issued-credentials")
 
-    def set_root_mfa(self, enabled: bool, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
-        """Whether the account's root user has MFA (credential report, GetAccountSummary)."""
-        self._admin("POST", "root-mfa", {"account_id": account_id, "enabled": enabled})
+    def set_root_mfa(self, enabled: bool, account_id: str = DEFAULT_ACCOUNT_ID, devices: list[str] | None = None) -> None:
+        """Whether the account's root user has MFA (credential report, GetAccountSummary), as a person enables it in the
+        console; `devices` are the serial numbers of its devices (default: one virtual device)."""
+        self._admin("POST", "root-mfa", {"account_id": account_id, "enabled": enabled, "devices": devices})
+
+    def root_devices(self, account_id: str = DEFAULT_ACCOUNT_ID) -> list[str]:
+        """The serial numbers of the root user's MFA devices."""
+        return self._admin("GET", f"root-mfa?account_id={account_id}")
 
     def keep_credential_reports(self, max_age_seconds: float = 4 * 3600) -> None:
         """Hand out the same credential report until it is that old, as AWS does (four hours); 0: a new one every time."""

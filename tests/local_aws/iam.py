@@ -181,7 +181,7 @@ def _virtual_device_key(call: IamCall) -> DeviceKey:
 def _root_report_row(call: IamCall) -> str:
     """The credential report's row of the root user, which AWS always puts first."""
     account = call.request.account_id
-    mfa_active = "true" if account in call.state.root_mfa_accounts else "false"
+    mfa_active = "true" if call.state.root_mfa_enabled(account) else "false"
     created = call.state.started_at.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     access_key_columns = ["false", "N/A", "N/A", "N/A", "N/A"]
     fields = [
@@ -338,7 +338,7 @@ def get_credential_report(call: IamCall) -> Response:
 def get_account_summary(call: IamCall) -> Response:
     """moto's summary, with AccountMFAEnabled following the root user's MFA."""
     summary = call.backend.get_account_summary().summary_map
-    summary["AccountMFAEnabled"] = int(call.request.account_id in call.state.root_mfa_accounts)
+    summary["AccountMFAEnabled"] = int(call.state.root_mfa_enabled(call.request.account_id))
     return call.respond({"SummaryMap": Entries(summary)})
 
 

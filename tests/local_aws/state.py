@@ -10,6 +10,16 @@ DeviceKey = tuple[str, str]
 """(account id, device serial number)."""
 
 
+@dataclass(frozen=True)
+class RootSession:
+    """Temporary credentials sts:AssumeRoot handed out: the member account's root user, scoped by a task policy."""
+
+    account_id: str
+    task_policy: str
+    """The name of the root-task policy, e.g. IAMAuditRootUserCredentials."""
+    expires: datetime
+
+
 @dataclass
 class Throttle:
     """Answer a deterministic share of one service's calls with a throttling error."""
@@ -37,11 +47,21 @@ class EndpointState:
     hardware_tokens: dict[DeviceKey, str] = field(default_factory=dict)
     used_code_pairs: dict[DeviceKey, set[tuple[str, str]]] = field(default_factory=dict)
     device_tags: dict[DeviceKey, dict[str, str]] = field(default_factory=dict)
-    root_mfa_accounts: set[str] = field(default_factory=set)
+    # The MFA devices of each account's root user, which only the console can enable: {account id: {serial: enable date}}.
+    root_devices: dict[str, dict[str, datetime]] = field(default_factory=dict)
+    # Centralised root access (IAM's organisation features) of each organisation, by its management account id.
+    root_features: dict[str, set[str]] = field(default_factory=dict)
+    # The sessions sts:AssumeRoot opened, by access key id.
+    root_sessions: dict[str, RootSession] = field(default_factory=dict)
     # Credential reports by account: (when generated, CSV content). AWS hands out the same report
     # until it is four hours old; report_max_age is how old a report may get here (0: always new).
     reports: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     report_max_age: float = 0.0
+
+    def root_mfa_enabled(self, account_id: str) -> bool:
+        """Whether the account's root user has an MFA device."""
+        with self.lock:
+            return bool(self.root_devices.get(account_id))
 
     def record(self, call: dict[str, object]) -> None:
         """Append one API call to the log."""
@@ -70,6 +90,8 @@ class EndpointState:
             self.hardware_tokens.clear()
             self.used_code_pairs.clear()
             self.device_tags.clear()
-            self.root_mfa_accounts.clear()
+            self.root_devices.clear()
+            self.root_features.clear()
+            self.root_sessions.clear()
             self.reports.clear()
             self.report_max_age = 0.0
