@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo bench test sanity units integration lint changelog-lint build install clean
+.PHONY: demo bench ee test sanity units integration lint changelog-lint build install clean
 
 install: $(STAMP)
 
@@ -34,6 +34,14 @@ demo: $(STAMP)
 # Options through BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick (benchmarks/README.md).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# The execution environment's build context (execution-environment.yml): this collection's tarball, then
+# `ansible-builder create`; build the image from .build/ee/context with podman or docker (docs/awx.md).
+ee: $(STAMP)
+	@rm -rf $(BUILD)/ee && mkdir -p $(BUILD)/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/ee .
+	mv $(BUILD)/ee/mfa-aws-*.tar.gz $(BUILD)/ee/mfa-aws.tar.gz
+	$(BIN)/ansible-builder create -f execution-environment.yml --context $(BUILD)/ee/context
 
 test: sanity units integration lint changelog-lint
 	@echo "make test: all suites passed"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
 
 import pytest
+import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -69,3 +71,46 @@ def test_ansible_doc_renders_every_plugin(installed):
             assert name in page.stdout and "EXAMPLES" in page.stdout and "ERROR" not in page.stderr, name
             rendered += 1
     assert rendered >= 1
+
+
+# --- the execution environment (execution-environment.yml) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", name="ee_context")
+def fixture_ee_context(installed, tmp_path_factory):
+    """`ansible-builder create` of execution-environment.yml, laid out as `make ee` lays it out, with the built tarball."""
+    root = tmp_path_factory.mktemp("ee")
+    for name in ("execution-environment.yml", "requirements.txt"):
+        shutil.copy(os.path.join(REPO, name), root / name)
+    (root / ".build" / "ee").mkdir(parents=True)
+    shutil.copy(installed["tarball"], root / ".build" / "ee" / "mfa-aws.tar.gz")
+    created = run(os.path.join(BIN, "ansible-builder"), "create", "-f", str(root / "execution-environment.yml"), "--context", str(root / "context"),
+                  env=installed["env"])
+    assert created.returncode == 0, created.stdout + created.stderr
+    return root / "context"
+
+
+def test_the_execution_environment_installs_ansible_the_collections_and_their_python_packages(ee_context):
+    containerfile = (ee_context / "Dockerfile").read_text(encoding="utf-8")
+    assert 'ARG ANSIBLE_INSTALL_REFS="ansible-core>=2.16,<2.20 ansible-runner>=2.4,<2.5"' in containerfile
+    assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
+    galaxy = yaml.safe_load((ee_context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
+    assert {entry["name"] for entry in galaxy["collections"]} == {"amazon.aws", "collections/mfa-aws.tar.gz"}
+    # The galaxy stage runs in /build, where the context's _build/ lands: the tarball is found there.
+    with tarfile.open(ee_context / "_build" / "collections" / "mfa-aws.tar.gz") as archive:
+        manifest = json.load(archive.extractfile("MANIFEST.json"))
+        names = archive.getnames()
+    assert (manifest["collection_info"]["namespace"], manifest["collection_info"]["name"]) == ("mfa", "aws")
+    assert {"plugins/modules/iam_root_mfa.py", "meta/execution-environment.yml", "requirements.txt"} <= set(names)
+    python = (ee_context / "_build" / "requirements.txt").read_text(encoding="utf-8")
+    assert all(package in python for package in ("boto3", "botocore", "pyotp", "segno"))
+
+
+def test_the_builder_finds_the_collections_python_packages_by_introspection(installed, ee_context):
+    """What the builder stage of the image runs on the installed collections: it must read meta/execution-environment.yml."""
+    introspected = run(sys.executable, str(ee_context / "_build" / "scripts" / "introspect.py"), "introspect", str(installed["target"]),
+                       env=installed["env"])
+    assert introspected.returncode == 0, introspected.stderr
+    found = yaml.safe_load(introspected.stdout)
+    ours = [line for line in found["python"] if line.endswith("# from collection mfa.aws")]
+    assert [line.split()[0] for line in ours] == ["boto3>=1.34.0", "botocore>=1.34.0", "pyotp>=2.9.0", "segno>=1.6.0"]
