@@ -21,6 +21,8 @@ COLLECTION_20, COLLECTION_1, BOTO3, CLI = "collection@20", "collection@1", "boto
 AUDIT_PLAIN, AUDIT_PLAYBOOK, AUDIT_PLAYBOOK_NO_DETAILS = "audit-plain", "audit.yml", "audit.yml-no-details"
 
 HISTORY_HEADING = "## History"
+# A section written by hand (what each speed-up changed, measured before and after), kept from run to run like History.
+SPEEDUPS_HEADING = "## Speed-ups"
 HISTORY_COLUMNS = (
     "Date", "Commit", "Fleet", "Calls / new user", "Fixed calls / account", "Compliant calls / account (report kept; fresh)",
     "Audit calls (plain; audit.yml)", "Collection@20 s", "Collection@1 s", "boto3 s", "CLI s", "CLI ÷ coll@20", "coll@20 ÷ boto3",
@@ -262,21 +264,30 @@ def history_row(results: Results) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _section(text: str, heading: str) -> list[str] | None:
+    """The lines of a section of a report (its heading included), None when the report has none."""
+    match = re.search(rf"^{re.escape(heading)}\s*$(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    return [heading, *match.group(1).rstrip().splitlines()] if match else None
+
+
+def _existing(path: str) -> str:
+    if not os.path.isfile(path):
+        return ""
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
 def read_history(path: str) -> list[str]:
     """The lines of the History section of an existing report (its heading included), or a new section."""
-    if os.path.isfile(path):
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        match = re.search(rf"^{re.escape(HISTORY_HEADING)}\s*$(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
-        if match:
-            return [HISTORY_HEADING, *match.group(1).rstrip().splitlines()]
-    return [HISTORY_HEADING, "", HISTORY_INTRO, "", *_table(HISTORY_COLUMNS, [])]
+    return _section(_existing(path), HISTORY_HEADING) or [HISTORY_HEADING, "", HISTORY_INTRO, "", *_table(HISTORY_COLUMNS, [])]
 
 
 def write(path: str, results: Results) -> str:
-    """Write the report with its History, this run appended; return the report without the History."""
+    """Write the report with its Speed-ups section (kept as it is) and its History, this run appended; return the
+    report without them."""
     body = render(results)
+    speedups = _section(_existing(path), SPEEDUPS_HEADING)
     history = [*read_history(path), history_row(results)]
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(body + "\n" + "\n".join(history) + "\n")
+        handle.write(body + "\n" + ("\n".join(speedups) + "\n\n" if speedups else "") + "\n".join(history) + "\n")
     return body

@@ -13,7 +13,13 @@ them (IAMDeleteRootUserCredentials); nothing can enable one, which only the cons
 
 from __future__ import annotations
 
+import os
 import re
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -62,7 +68,14 @@ def root_iam_client(module, account_id, task_policy):
     The session's credentials stay in this process: they are never returned, logged or written anywhere.
     """
     region = module.region or DEFAULT_REGION
+    # AssumeRoot has no global endpoint: older botocore sends us-east-1 there unless told to use the regional one.
+    os.environ.setdefault("AWS_STS_REGIONAL_ENDPOINTS", "regional")
     sts = module.client("sts", retry_decorator=_RETRY, region=region)
+    if "AssumeRoot" not in sts.client.meta.service_model.operation_names:
+        module.fail_json(
+            msg=f"sts:AssumeRoot is unknown to botocore {botocore.__version__}: upgrade boto3 and botocore (pip install -U boto3 botocore) "
+            "on the host that runs this module"
+        )
     credentials = _assume_root(sts, account_id=account_id, task_policy=task_policy)
     return module.client(
         "iam",

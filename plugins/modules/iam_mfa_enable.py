@@ -107,7 +107,7 @@ options:
         AWS answers that one is in use (C(EntityAlreadyExists)). That saves one call for a caller that knows the devices are not enabled,
         as the mfa.aws.enroll role does from the listing it planned with. A device already enabled for its item's user then costs
         one refused C(EnableMFADevice) call before the listing, and is reported unchanged.
-      - Check mode, and a batch with an item that deactivates a device or names a hardware token, always list first.
+      - Check mode, and a batch with an item that deactivates a device, names a hardware token or has no codes, always list first.
     type: bool
     default: true
     version_added: 0.1.0
@@ -490,7 +490,10 @@ def ensure_enabled(client, check_mode, user_name, serial_number, codes):
     action = plan("present", user_name, serial_number, owner, codes)
     if action is None:
         return build_result(False, user_name, serial_number, devices, devices)
-    apply(client, check_mode, action, user_name, serial_number, codes)
+    if not apply(client, check_mode, action, user_name, serial_number, codes):
+        # AWS answered that the device was enabled for the user meanwhile: no change of this run.
+        devices = list_user_devices(client, user_name=user_name)
+        return build_result(False, user_name, serial_number, devices, devices)
     enabled = dict(UserName=user_name, SerialNumber=serial_number, EnableDate=datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0))
     return build_result(True, user_name, serial_number, devices, devices + [enabled])
 
@@ -532,8 +535,11 @@ def items_problem(items: list) -> str | None:
 
 
 def lists_first(items, check_mode, list_first) -> bool:
-    """Whether the batch must read who each device is enabled for before acting (see the list_first option)."""
-    return list_first or check_mode or any(item["state"] != "present" or device_kind(item["serial_number"]) != VIRTUAL for item in items)
+    """Whether the batch must read who each device is enabled for before acting (see the list_first option): unless every
+    item enables a virtual device with its codes, outside check mode."""
+    return list_first or check_mode or any(
+        item["state"] != "present" or device_kind(item["serial_number"]) != VIRTUAL or None in item_codes(item) for item in items
+    )
 
 
 def read_owners(client, items):
@@ -570,15 +576,17 @@ def enabled_among(items: list, owners: dict) -> dict:
     return enabled
 
 
-def ensure_items(client, check_mode, items, owners, listed=True):
+def ensure_items(client, check_mode, items, owners, listed=True, seen=None):
     """Bring the items to their state, in order, and yield the entry of each in turn.
 
     owners is read_owners()'s answer and is kept up to date (as predicted in check mode), so each item
     sees what the items before it did.  With listed false, owners starts empty (list_first=false): each
     device is enabled straight away, and the first one AWS says is in use has read_owners() called then,
-    once for the whole batch.  An error raised for an item names it; the entries yielded before it are
-    those of the items done.
+    once for the whole batch; seen (a dict) then receives that listing as "listing" and the serial numbers
+    this run enabled before it as "enabled", from which the caller tells what was enabled before the run.
+    An error raised for an item names it; the entries yielded before it are those of the items done.
     """
+    enabled_here = set()
     for index, item in enumerate(items):
         user_name, serial_number, codes = item["user_name"], item["serial_number"], item_codes(item)
         try:
@@ -589,10 +597,14 @@ def ensure_items(client, check_mode, items, owners, listed=True):
                 try:
                     enable_device(client, user_name=user_name, serial_number=serial_number, code_1=codes[0], code_2=codes[1])
                     changed = True
+                    enabled_here.add(serial_number)
                 except AnsibleIAMError as e:
                     if error_code(e.exception) != "EntityAlreadyExists":
                         raise
-                    owners.update(read_owners(client, items))
+                    listing = read_owners(client, items)
+                    if seen is not None:
+                        seen.update(listing=dict(listing), enabled=set(enabled_here))
+                    owners.update(listing)
                     listed = True
                     action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
                     changed = apply(client, check_mode, action, user_name, serial_number, codes) and action is not None
@@ -615,8 +627,11 @@ def run_batch(module, items):
         listed = lists_first(items, module.check_mode, module.params["list_first"])
         owners = read_owners(client, items) if listed else {}
         before = enabled_among(items, owners)
-        for entry in ensure_items(client, module.check_mode, items, owners, listed):
+        seen = {}
+        for entry in ensure_items(client, module.check_mode, items, owners, listed, seen):
             entries.append(entry)
+        if seen:  # AWS said a device is in use: what was enabled before the run is the listing, less what this run enabled
+            before = enabled_among(items, {serial: owner for serial, owner in seen["listing"].items() if serial not in seen["enabled"]})
     except AnsibleIAMError as e:
         fail_with_result(module, e, changed=any(entry["changed"] for entry in entries), devices=entries)
     result = dict(changed=any(entry["changed"] for entry in entries), devices=entries)

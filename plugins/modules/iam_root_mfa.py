@@ -61,7 +61,11 @@ attributes:
   diff_mode:
     support: full
   idempotent:
-    support: full
+    support: partial
+    details:
+      - Without O(serial_numbers), a second run finds nothing left to deactivate and reports no change.
+      - With O(serial_numbers), a second run fails naming the serial numbers already deactivated (AWS no longer lists them),
+        so that a mistyped serial number is never taken for a deactivated device.
 seealso:
   - module: mfa.aws.iam_root_mfa_info
   - name: Perform a privileged task on an AWS Organizations member account

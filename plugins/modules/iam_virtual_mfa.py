@@ -19,10 +19,10 @@ description:
     user, to a vault, or to M(mfa.aws.iam_mfa_enable) through the P(mfa.aws.totp#lookup) lookup) right away. A
     seed that is lost cannot be read again, the device can only be deleted and created anew.
   - Creating a device does not enable it for anyone, use M(mfa.aws.iam_mfa_enable) for that.
-  - With O(devices), one task handles the devices of many users, with at most one C(ListVirtualMFADevices) call for all
-    of them and then only the calls that each device needs (one C(CreateVirtualMFADevice) for a device to create). A
-    batch that only creates devices makes no C(ListVirtualMFADevices) call unless AWS answers that a device exists
-    already (C(EntityAlreadyExists)), or in check mode.
+  - With O(devices), one task handles the devices of many users, with one C(ListVirtualMFADevices) call for all of them
+    and then only the calls that each device needs (one C(CreateVirtualMFADevice) for a device to create). With
+    O(list_first=false), a batch that only creates devices makes no C(ListVirtualMFADevices) call at all unless AWS
+    answers that a device exists already (C(EntityAlreadyExists)).
 author:
   - Contributors to the mfa.aws project (@mfa-aws)
 options:

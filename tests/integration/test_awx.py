@@ -15,7 +15,7 @@ import pytest
 from helpers.fleet import REPO, Fleet, iam_actions
 
 VAULT_PASSWORD = "fleet vault secret\n"
-SLICES = ("aws_accounts[0:1]", "aws_accounts[2:3]", "aws_accounts[4:5]")
+SLICES = ("aws_accounts[0:1]", "aws_accounts[2:3]", "aws_accounts[4:5]")  # AWX slices a fleet of 6 accounts in 3
 
 
 def private_data_dir(root: Path, fleet: Fleet, aws, extra_vars: dict) -> Path:

@@ -65,7 +65,7 @@ def test_a_root_user_without_mfa_gets_the_console_handoff(fresh_aws, ansible, or
     "setup, account, message",
     [
         ("no root sessions", "secured", "centralised root access must be enabled in the organisation"),
-        (None, "management", "is not a member account of the organization"),
+        (None, "management", "for a member account"),
         (None, "12345", "account_id must be the 12-digit id of a member account"),
     ],
 )
@@ -91,6 +91,7 @@ def test_root_devices_are_deactivated_as_check_mode_predicts_and_a_second_run_ch
     assert check.result["changed"] is True and check.result["deactivated"] == org["devices"] and check.result["devices"] == []
     assert check.result["diff"] == {"before": {"devices": org["devices"]}, "after": {"devices": []}}
     assert "DeactivateMFADevice" not in iam_actions(fresh_aws.calls())
+    assert [call.get("task_policy") for call in fresh_aws.calls() if call["action"] == "AssumeRoot"] == ["IAMAuditRootUserCredentials"]
     assert fresh_aws.root_devices(secured) == org["devices"]
 
     fresh_aws.reset_calls()
@@ -100,6 +101,7 @@ def test_root_devices_are_deactivated_as_check_mode_predicts_and_a_second_run_ch
         key: check.result[key] for key in ("changed", "deactivated", "devices", "diff")
     }
     assert iam_actions(fresh_aws.calls())["DeactivateMFADevice"] == 3
+    assert [call.get("task_policy") for call in fresh_aws.calls() if call["action"] == "AssumeRoot"] == ["IAMDeleteRootUserCredentials"]
     assert fresh_aws.root_devices(secured) == []
     assert fresh_aws.client("iam", account_id=secured).get_account_summary()["SummaryMap"]["AccountMFAEnabled"] == 0
 
@@ -139,6 +141,9 @@ def test_the_retire_playbook_touches_only_the_accounts_named(fresh_aws, ansible,
 
     unnamed = ansible.playbook(playbook, inventory=fleet.inventory)
     assert unnamed.rc != 0 and "name the member accounts whose root MFA devices to deactivate" in unnamed.output
+    stranger = ansible.playbook(playbook, inventory=fleet.inventory, extra_vars={"retire_root_mfa_accounts": ["999999999999", fleet.accounts["payments"]]})
+    assert stranger.rc != 0 and "retire_root_mfa_accounts names 999999999999, which no host of this run stands for" in stranger.output
+    assert not [call for call in fresh_aws.calls() if call["action"] == "AssumeRoot"]
 
     check = ansible.playbook(playbook, inventory=fleet.inventory, extra_vars=named, check=True)
     assert check.rc == 0 and changed_hosts(check) == {"payments": 1, "analytics": 0, "sandbox": 0}, check.output

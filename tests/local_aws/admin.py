@@ -1,6 +1,6 @@
 """The admin API under /_local_aws/: JSON, no authentication, never recorded as API calls.
 
-GET  /_local_aws/calls             the API calls so far: [{"service", "action", "account_id"[, "throttled"]}]
+GET  /_local_aws/calls             the API calls so far: [{"service", "action", "account_id"[, "throttled"][, "task_policy"]}]
 POST /_local_aws/calls/reset       forget them
 POST /_local_aws/faults            {"throttle": {"service": "iam", "share": 0.3, "seed": 1}}; share 0 turns it off
 POST /_local_aws/hardware-tokens   {"account_id", "serial_number", "base32_seed"}: a hardware TOTP token AWS knows

@@ -64,7 +64,10 @@ class LocalAWSApp:
         if self.state.throttled(request.service):
             self.state.record({**request.as_call(), "throttled": True})
             return _throttling_error(request)
-        self.state.record(request.as_call())
+        call = request.as_call()
+        if request.action == "AssumeRoot":  # which root-task policy the session gets, for tests of check mode
+            call["task_policy"] = request.params.get("TaskPolicyArn.arn", "").rpartition("/")[2]
+        self.state.record(call)
         environ["local_aws.action"] = f"{request.service}:{request.action}"
         if request.service == "iam":
             if session is not None:

@@ -375,6 +375,7 @@ def test_a_device_of_another_user_stops_the_items_before_any_call_for_it():
         ([item("alice", SERIAL, CODES)], True, True),
         ([item("alice", SERIAL, CODES), item("bob", BOB_SERIAL, state="absent")], False, True),
         ([item("alice", SERIAL, CODES), item("alice", TOKEN, CODES)], False, True),
+        ([item("alice", SERIAL, CODES), item("bob", BOB_SERIAL)], False, True),
     ],
 )
 def test_only_a_batch_that_enables_virtual_devices_may_skip_the_listing(items, check_mode, expected):
@@ -388,9 +389,12 @@ def test_without_listing_a_device_already_enabled_for_its_user_is_no_change():
     items = [item("alice", SERIAL, CODES), item("bob", BOB_SERIAL, CODES), item("carol", SERIAL.replace("alice", "carol"), CODES)]
     client.enable_mfa_device.side_effect = [already_enabled_error(), None, None]
 
-    entries = list(iam_mfa_enable.ensure_items(client, False, items, {}, listed=False))
+    seen = {}
+    entries = list(iam_mfa_enable.ensure_items(client, False, items, {}, listed=False, seen=seen))
 
     assert [entry["changed"] for entry in entries] == [False, True, True]
+    # What was enabled before the run, for the diff: the listing, less what this run enabled before it.
+    assert seen == {"listing": {SERIAL: "alice"}, "enabled": set()}
     # One listing for the whole batch, once AWS said a device is in use.
     assert calls(client) == ["enable_mfa_device", "list_virtual_mfa_devices", "enable_mfa_device", "enable_mfa_device"]
 
