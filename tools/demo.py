@@ -58,7 +58,7 @@ def write_inventory(workdir: str, accounts: dict[str, str]) -> str:
     path = os.path.join(workdir, "accounts.yml")
     lines = ["---", "aws_accounts:", "  hosts:"]
     for name, account_id in accounts.items():
-        lines += [f"    {name}:", f"      aws_account_id: \"{account_id}\""]
+        lines += [f"    {name}:", f"      aws_account_id: \"{account_id}\"", f"      aws_account_email: {name}@example.com"]
     lines += ["  vars:", "    ansible_connection: local", f"    ansible_python_interpreter: {sys.executable}", ""]
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines))

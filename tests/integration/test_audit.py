@@ -32,6 +32,8 @@ def test_audit_reports_users_kinds_root_and_what_enroll_would_do_without_writing
     # user has an authenticator app and a passkey.
     fleet.aws.client("iam").enable_organizations_root_sessions()
     fleet.aws.set_root_mfa(True, account_id=analytics, devices=[f"arn:aws:iam::{analytics}:mfa/root", f"arn:aws:iam::{analytics}:u2f/root/pk-1"])
+    # carol of analytics registered a passkey in the console (no API can).
+    fleet.aws.register_passkey("carol", account_id=analytics)
     fleet.aws.reset_calls()
 
     report, markdown = run_audit(fleet, ansible, tmp_path / "real")
@@ -64,6 +66,19 @@ def test_audit_reports_users_kinds_root_and_what_enroll_would_do_without_writing
     titles = [line for line in handoff.splitlines() if line.startswith("## ")]
     assert titles == ["## 1. Passkey or security key", "## 2. Authenticator app (virtual MFA device)", "## 3. Hardware TOTP token", "## When it is done"]
     assert "MFA code 1" in handoff and "serial number" in handoff and "https://console.aws.amazon.com/" in handoff
+    # Passkeys are detected: carol has MFA of the fido kind, and an enroll run leaves her alone.
+    carol = next(user for user in accounts["analytics"]["users"] if user["user_name"] == "carol")
+    assert carol["mfa_active"] is True and [device["kind"] for device in carol["mfa_devices"]] == ["fido"]
+    assert "carol" not in [entry["user_name"] for entry in accounts["analytics"]["enroll_plan"]["create"]]
+    assert "| carol | yes | fido | nothing |" in markdown
+
+    # The person did the console steps: the next audit confirms it, and no hand-off is left for that account.
+    fleet.aws.set_root_mfa(True, account_id=fleet.accounts["payments"], devices=["GAHT00000099"])
+    confirmed, confirmed_markdown = run_audit(fleet, ansible, tmp_path / "real")
+    payments_root = next(account for account in confirmed["accounts"] if account["name"] == "payments")["root"]
+    assert payments_root["mfa_active"] is True and payments_root["kinds"] == ["hardware"]
+    assert not list((tmp_path / "real" / "root-handoff").iterdir())
+    assert "console hand-off" not in confirmed_markdown
 
 
 def test_without_centralised_root_access_the_audit_says_why_root_devices_are_not_listed(fleet, ansible, tmp_path):

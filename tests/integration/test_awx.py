@@ -15,7 +15,7 @@ import pytest
 from helpers.fleet import REPO, Fleet, iam_actions
 
 VAULT_PASSWORD = "fleet vault secret\n"
-SLICES = ("aws_accounts[0:1]", "aws_accounts[2:3]", "aws_accounts[4:5]")  # AWX slices a fleet of 6 accounts in 3
+SLICES = ("aws_accounts[0]", "aws_accounts[1]", "aws_accounts[2]")  # three job slices of a fleet of three accounts
 
 
 def private_data_dir(root: Path, fleet: Fleet, aws, extra_vars: dict) -> Path:
@@ -64,7 +64,7 @@ def assert_no_secret(aws, root: Path):
 
 @pytest.fixture(name="fleet")
 def fixture_fleet(fresh_aws, tmp_path):
-    fleet = Fleet(fresh_aws, tmp_path, accounts=("payments", "analytics", "sandbox", "ledger", "search", "mobile"), users=("alice", "bob"))
+    fleet = Fleet(fresh_aws, tmp_path, accounts=("payments", "analytics", "ledger"), users=("alice", "bob"))
     fleet.password.write_text(VAULT_PASSWORD, encoding="utf-8")
     return fleet
 
@@ -101,7 +101,7 @@ def test_three_concurrent_job_slices_enroll_the_fleet_without_conflict(fleet, tm
 
     for _thread, job, root in jobs:
         assert (job.status, job.rc) == ("successful", 0), job.stdout.read()
-        assert len(job.stats["ok"]) == 2
+        assert len(job.stats["ok"]) == 1
         assert_no_secret(fleet.aws, root)
     # Each slice enrolled its own accounts, and together they cover the fleet once.
     enrolled = [sorted(fleet_summary(job)["mfa_enroll"]) for _thread, job, _root in jobs]

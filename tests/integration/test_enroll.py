@@ -16,7 +16,8 @@ from local_aws import is_write
 
 @pytest.fixture(name="fleet")
 def fixture_fleet(fresh_aws, tmp_path):
-    return Fleet(fresh_aws, tmp_path)
+    # Two accounts are enough to show that every account of the run is enrolled, each on its own.
+    return Fleet(fresh_aws, tmp_path, accounts=("payments", "analytics"))
 
 
 def reports(result):

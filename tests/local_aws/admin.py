@@ -4,6 +4,8 @@ GET  /_local_aws/calls             the API calls so far: [{"service", "action", 
 POST /_local_aws/calls/reset       forget them
 POST /_local_aws/faults            {"throttle": {"service": "iam", "share": 0.3, "seed": 1}}; share 0 turns it off
 POST /_local_aws/hardware-tokens   {"account_id", "serial_number", "base32_seed"}: a hardware TOTP token AWS knows
+POST /_local_aws/passkeys          {"account_id", "user_name"[, "name"]}: a passkey or security key registered for an IAM
+                                   user, as only a browser can; answers {"serial_number": "arn:aws:iam::...:u2f/user/..."}
 GET  /_local_aws/root-mfa?account_id=  the serial numbers of the root user's MFA devices
 GET  /_local_aws/issued-seeds      every base32 seed the endpoint ever issued or registered
 POST /_local_aws/root-mfa          {"account_id", "enabled"[, "devices"]}: whether the root user has MFA, and which devices
@@ -14,11 +16,13 @@ POST /_local_aws/reset             reset moto and the endpoint's state (issued s
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.iam.models import iam_backends
 from moto.moto_api._internal import moto_api_backend
 from werkzeug.wrappers import Request, Response
 
@@ -60,6 +64,20 @@ def _hardware_token(state: EndpointState, body: Body) -> object:
         state.hardware_tokens[(str(body.get("account_id", DEFAULT_ACCOUNT_ID)), serial)] = seed
         state.issued_seeds.append(seed)
     return {}
+
+
+def _passkey(state: EndpointState, body: Body) -> object:
+    account_id, user_name = str(body.get("account_id", DEFAULT_ACCOUNT_ID)), str(body["user_name"])
+    serial = f"arn:aws:iam::{account_id}:u2f/user/{user_name}/{body.get('name', 'passkey')}-{secrets.token_hex(8).upper()}"
+    with state.lock:
+        user = iam_backends[account_id]["global"].users.get(user_name)
+        if user is None:
+            raise ValueError(f"account {account_id} has no IAM user {user_name}")
+        if len(user.mfa_devices) >= 8:
+            raise ValueError(f"user {user_name} has 8 MFA devices already")
+        # No codes: a passkey signs challenges, it has no seed.
+        user.enable_mfa_device(serial, "", "")
+    return {"serial_number": serial}
 
 
 def _issued_seeds(state: EndpointState, _body: Body) -> object:
@@ -109,6 +127,7 @@ ROUTES: dict[tuple[str, str], Callable[[EndpointState, Body], object]] = {
     ("POST", "calls/reset"): _reset_calls,
     ("POST", "faults"): _faults,
     ("POST", "hardware-tokens"): _hardware_token,
+    ("POST", "passkeys"): _passkey,
     ("GET", "issued-seeds"): _issued_seeds,
     ("GET", "issued-credentials"): _issued_credentials,
     ("POST", "root-mfa"): _root_mfa,

@@ -111,6 +111,10 @@ class LocalAWS:
         """Make a hardware TOTP token with this vendor serial and base32 seed known to the account."""
         self._admin("POST", "hardware-tokens", {"account_id": account_id, "serial_number": serial, "base32_seed": seed})
 
+    def register_passkey(self, user_name: str, account_id: str = DEFAULT_ACCOUNT_ID, name: str = "passkey") -> str:
+        """Register a passkey (FIDO security key) for an IAM user, as a browser does; returns its serial number."""
+        return self._admin("POST", "passkeys", {"account_id": account_id, "user_name": user_name, "name": name})["serial_number"]
+
     def issued_seeds(self) -> list[str]:
         """Every base32 seed the endpoint ever issued or registered."""
         return self._admin("GET", "issued-seeds")
