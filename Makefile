@@ -63,7 +63,7 @@ units: $(ANSIBLE_TEST_ROOT)
 	cd $(ANSIBLE_TEST_ROOT) && HOME=$(ANSIBLE_TEST_HOME) ansible-test units --local --python 3.11 --color no
 
 integration: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 tests/integration
+	$(BIN)/python -m pytest -n 3 --dist worksteal --durations=15 tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ansible-lint --offline --profile production
