@@ -1,0 +1,195 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: sts_account_credentials
+version_added: 0.2.0
+short_description: Temporary credentials for one AWS account, checked to reach that account
+description:
+  - Assumes O(role_arn) (C(sts:AssumeRole)) and returns the session's credentials, after checking that the session is in
+    O(account_id). Without O(role_arn), checks that the credentials the task starts from reach O(account_id)
+    (C(sts:GetCallerIdentity)) and returns no credentials.
+  - This is the step of the P(mfa.aws.account_session#role) role that opens the session of each account (inventory host)
+    of a fleet; its result's RV(credentials) are what the role passes to the AWS modules of the play.
+  - The credentials it returns are secrets - register the result with C(no_log=true), as the role does.
+  - Calls made, one - C(sts:AssumeRole), or C(sts:GetCallerIdentity) without O(role_arn).
+author:
+  - Contributors to the mfa.aws project (@mfa-aws)
+options:
+  account_id:
+    description:
+      - The 12-digit id of the account that the credentials must reach. The module fails, and returns no credentials, when
+        they reach another account (a role ARN or profile pointing at the wrong account, for example).
+    type: str
+    required: true
+  role_arn:
+    description:
+      - The ARN of the role to assume in O(account_id).
+      - Omit it to check the credentials the task starts from instead.
+    type: str
+  role_session_name:
+    description:
+      - The name of the session, as CloudTrail records it.
+    type: str
+    default: mfa-aws
+  duration_seconds:
+    description:
+      - How long the credentials last, in seconds (900 to the role's maximum session duration).
+    type: int
+    default: 3600
+  external_id:
+    description:
+      - The external id that the role's trust policy requires, if any.
+    type: str
+notes:
+  - Like the other modules of this collection, this module runs in the worker process of a task on a local connection
+    (see the collection's README); the credentials it returns stay in the controller's memory either way.
+extends_documentation_fragment:
+  - mfa.aws._attributes
+  - mfa.aws._attributes.INFO_MODULE
+  - mfa.aws._attributes.ACTION_GROUP
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+seealso:
+  - module: amazon.aws.sts_assume_role
+  - name: AssumeRole
+    description: The STS call that opens the session.
+    link: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+"""
+
+EXAMPLES = r"""
+- name: Open a session in the account of this inventory host
+  mfa.aws.sts_account_credentials:
+    account_id: "{{ aws_account_id }}"
+    role_arn: "arn:aws:iam::{{ aws_account_id }}:role/OrganizationAccountAccessRole"
+  register: session
+  no_log: true
+
+- name: Read the account's MFA state with the session's credentials
+  mfa.aws.iam_mfa_info:
+    access_key: "{{ session.credentials.access_key }}"
+    secret_key: "{{ session.credentials.secret_key }}"
+    session_token: "{{ session.credentials.session_token }}"
+
+- name: Check that the credentials of the environment reach this host's account
+  mfa.aws.sts_account_credentials:
+    account_id: "{{ aws_account_id }}"
+"""
+
+RETURN = r"""
+account_id:
+  description: The account that the credentials reach.
+  returned: success
+  type: str
+  sample: "210987654321"
+arn:
+  description: The ARN of the identity of the credentials (the assumed-role session with O(role_arn)).
+  returned: success
+  type: str
+  sample: "arn:aws:sts::210987654321:assumed-role/OrganizationAccountAccessRole/mfa-aws"
+credentials:
+  description:
+    - The session's credentials, in the form of the C(access_key), C(secret_key) and C(session_token) options of AWS
+      modules. Empty without O(role_arn).
+  returned: success
+  type: dict
+  contains:
+    access_key:
+      description: The access key id.
+      type: str
+    secret_key:
+      description: The secret access key.
+      type: str
+    session_token:
+      description: The session token.
+      type: str
+    expiration:
+      description: When the credentials expire, ISO 8601.
+      type: str
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
+from ansible_collections.mfa.aws.plugins.module_utils._root_session import account_id_problem
+
+
+def _failure(what, exception, hint):
+    """One line: what could not be done, AWS's error code and message, and what to check."""
+    code = error_code(exception) or type(exception).__name__
+    message = getattr(exception, "response", {}).get("Error", {}).get("Message", "") if code != type(exception).__name__ else ""
+    detail = f"{code}: {message}" if message else code
+    return f"{what}: {detail}: {hint}"
+
+
+def main():
+    argument_spec = dict(
+        account_id=dict(type="str", required=True),
+        role_arn=dict(type="str"),
+        role_session_name=dict(type="str", default="mfa-aws"),
+        duration_seconds=dict(type="int", default=3600),
+        external_id=dict(type="str"),
+    )
+    module = AnsibleAWSModule(argument_spec=with_connection_secrets_hidden(argument_spec), supports_check_mode=True)
+    account_id, role_arn = module.params["account_id"], module.params["role_arn"]
+    problem = account_id_problem(account_id)
+    if problem:
+        module.fail_json(msg=problem.replace("a member account of the organisation", "the account of this host"))
+    sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff(retries=10))
+
+    credentials = {}
+    if role_arn:
+        what = f"cannot assume {role_arn} for account {account_id}"
+        hint = "check the role name, its trust policy and the credentials this run starts from"
+    else:
+        what = f"cannot read the identity of the credentials in use for account {account_id} (sts:GetCallerIdentity)"
+        hint = "check the credentials (profile, environment) of this run"
+    try:
+        if role_arn:
+            extra = dict(ExternalId=module.params["external_id"]) if module.params["external_id"] else {}
+            answer = sts.assume_role(
+                aws_retry=True,
+                RoleArn=role_arn,
+                RoleSessionName=module.params["role_session_name"],
+                DurationSeconds=module.params["duration_seconds"],
+                **extra,
+            )
+            arn = answer["AssumedRoleUser"]["Arn"]
+            session = answer["Credentials"]
+            credentials = dict(
+                access_key=session["AccessKeyId"],
+                secret_key=session["SecretAccessKey"],
+                session_token=session["SessionToken"],
+                expiration=session["Expiration"].isoformat() if hasattr(session["Expiration"], "isoformat") else str(session["Expiration"]),
+            )
+        else:
+            arn = sts.get_caller_identity(aws_retry=True)["Arn"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json(msg=_failure(what, e, hint))
+
+    reached = arn.split(":")[4] if arn.count(":") >= 5 else ""
+    if reached != account_id:
+        if role_arn:
+            module.fail_json(msg=f"{role_arn} is not a role of account {account_id} (it is {arn}): fix the account id or the role ARN")
+        module.fail_json(
+            msg=f"the credentials in use reach account {reached}, not {account_id}: fix the account id or the credentials (profile, environment) of this run"
+        )
+    module.exit_json(changed=False, account_id=reached, arn=arn, credentials=credentials)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Runs this collection's AWS modules inside the worker process of a local connection.
+
+The hosts of this collection are AWS accounts reached from the controller (``ansible_connection: local``), so a module
+task starts a new Python interpreter on the controller, which imports Ansible's module code, boto3 and botocore again:
+about a second of CPU per task and account, several times what the AWS calls themselves cost. When the module would run
+with the controller's own Python anyway, the action plugin runs the module's ``main()`` in the worker process that
+Ansible has already forked for the task, where those imports are inherited from the controller. The arguments, check
+mode, diff, no_log handling and result are those of the module, which is the same code either way. This is the
+"direct execution" that ansible.netcommon offers its network modules.
+
+Any other case runs the module as usual: a connection other than local, become, async, another Python interpreter, or
+the variable ``mfa_aws_in_process`` set to false.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib
+import io
+import json
+import os
+import sys
+
+try:
+    import botocore.loaders
+    import botocore.session
+except ImportError:
+    botocore = None  # the module then runs as a process, and says itself what is missing
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
+from ansible.module_utils.common.json import Direction, get_module_encoder
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.vars.clean import remove_internal_keys
+
+display = Display()
+
+# The serialisation profile of modules built on AnsibleModule.
+_PROFILE = "legacy"
+IN_PROCESS_VARIABLE = "mfa_aws_in_process"
+
+
+# The service descriptions that botocore reads from JSON files for every new session: parsing them again for each
+# module run costs more CPU than the module's AWS calls. Loaded once in the controller's process, they are shared by the
+# sessions of the modules that run in its workers (never by other code of the controller).
+_SHARED_LOADER = botocore.loaders.Loader() if botocore else None
+_WARM_SERVICES = ("iam", "sts")
+_WARMED = []
+
+
+def _warm_shared_loader():
+    """Read the descriptions of the services this collection calls most, before the workers fork."""
+    _WARMED.append(True)
+    try:
+        session = botocore.session.Session()
+        session.register_component("data_loader", _SHARED_LOADER)
+        for service in _WARM_SERVICES:
+            client = session.create_client(service, region_name="us-east-1", aws_access_key_id="warm-up", aws_secret_access_key="warm-up")
+            client.can_paginate("list_users" if service == "iam" else "get_caller_identity")
+    except Exception:  # pylint: disable=broad-exception-caught
+        pass  # a profile or configuration botocore does not accept here: each session reads the files itself
+
+
+@contextlib.contextmanager
+def _shared_botocore_data():
+    """New botocore sessions use the shared loader, unless AWS_DATA_PATH asks for other data."""
+    if _SHARED_LOADER is None:
+        yield
+        return
+    create_loader = botocore.session.create_loader
+
+    def shared_or_own(search_path_string=None):
+        return _SHARED_LOADER if search_path_string is None else create_loader(search_path_string)
+
+    botocore.session.create_loader = shared_or_own
+    try:
+        yield
+    finally:
+        botocore.session.create_loader = create_loader
+
+
+def import_module_code(name):
+    """Import a module of this collection (and with it boto3 and amazon.aws), or None when that is not possible here.
+
+    Called when the action plugin is loaded: Ansible loads it in the controller's process before it forks the workers
+    of a task, so the workers inherit what is imported here instead of importing it again.
+    """
+    try:
+        module = importlib.import_module(f"ansible_collections.mfa.aws.plugins.modules.{name}")
+    except Exception:  # pylint: disable=broad-exception-caught
+        # Not importable in the controller's Python (boto3 missing, for example): the module runs as a process, and
+        # says itself what is missing.
+        return None
+    if _SHARED_LOADER is not None and not _WARMED:
+        _warm_shared_loader()
+    return module
+
+
+class InProcessModuleAction(ActionBase):
+    """Action plugin of a module of this collection that runs it in the worker process when it can."""
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    # Set by each action plugin: the module's Python module, from import_module_code().
+    MODULE = None
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+        reason = self._reason_for_a_process(task_vars)
+        if reason:
+            display.vvvv(f"{self._task.action} runs in a module process: {reason}", host=self._play_context.remote_addr)
+            wrap_async = self._task.async_val and not self._connection.has_native_async
+            result.update(self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+            if not wrap_async:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+            return result
+        display.vvvv(f"{self._task.action} runs in the worker process", host=self._play_context.remote_addr)
+        result.update(self._run_in_process(task_vars))
+        return result
+
+    def _reason_for_a_process(self, task_vars):
+        """Why the module must run as a process of its own, or None when it can run here."""
+        if self.MODULE is None:
+            return "its code cannot be imported in the controller's Python"
+        wanted = self._templar.template(task_vars.get(IN_PROCESS_VARIABLE, True))
+        if not boolean(wanted, strict=False):
+            return f"{IN_PROCESS_VARIABLE} is false"
+        if self._connection.transport != "local" and getattr(self._connection, "_load_name", None) not in ("local", "ansible.builtin.local"):
+            return f"the connection is {self._connection.transport}, not local"
+        if self._play_context.become:
+            return "become is set"
+        if self._task.async_val:
+            return "the task is async"
+        interpreter = task_vars.get("ansible_python_interpreter")
+        if interpreter is not None:
+            interpreter = self._templar.template(interpreter)
+        if interpreter not in (sys.executable, task_vars.get("ansible_playbook_python")) or not interpreter:
+            return f"ansible_python_interpreter ({interpreter or 'discovered'}) is not the controller's Python {sys.executable}"
+        return None
+
+    def _run_in_process(self, task_vars):
+        module_args = copy.deepcopy(dict(self._task.args))
+        self._update_module_args(self._task.action, module_args, task_vars)
+        environment = {}
+        self._compute_environment_string(environment)
+
+        encoder = get_module_encoder(_PROFILE, Direction.CONTROLLER_TO_MODULE)
+        arguments = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
+
+        saved_environment = dict(os.environ)
+        stdout = io.StringIO()
+        stderr = io.StringIO()
+        # What an earlier run in this process (an earlier loop item) left behind must not reach this result.
+        module_warnings._global_warnings.clear()
+        module_warnings._global_deprecations.clear()
+        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = arguments, _PROFILE
+        try:
+            os.environ.update({str(k): str(v) for k, v in environment.items()})
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), _shared_botocore_data():
+                try:
+                    self.MODULE.main()
+                except SystemExit:
+                    pass
+        except Exception as e:  # pylint: disable=broad-exception-caught
+            # A module process that dies this way shows its traceback on stderr; the type is enough here, since the
+            # message of an exception raised while handling a seed could hold it.
+            raise AnsibleActionFail(
+                f"{self._task.action} stopped on an unexpected {type(e).__name__}; set {IN_PROCESS_VARIABLE}=false and run again with -vvv for details"
+            ) from None
+        finally:
+            basic._ANSIBLE_ARGS = basic._ANSIBLE_PROFILE = None
+            os.environ.clear()
+            os.environ.update(saved_environment)
+
+        data = self._parse_returned_data({"stdout": stdout.getvalue(), "stderr": stderr.getvalue(), "rc": 0}, _PROFILE)
+        remove_internal_keys(data)
+        return data
