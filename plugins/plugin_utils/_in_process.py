@@ -24,6 +24,7 @@ import copy
 import importlib
 import io
 import json
+import logging
 import os
 import sys
 
@@ -33,7 +34,6 @@ try:
 except ImportError:
     botocore = None  # the module then runs as a process, and says itself what is missing
 
-from ansible.errors import AnsibleActionFail
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -82,10 +82,43 @@ def _shared_botocore_data():
         return _SHARED_LOADER if search_path_string is None else create_loader(search_path_string)
 
     botocore.session.create_loader = shared_or_own
+    # boto3 adds its own data directory to the loader of each session it creates.
+    search_paths = list(_SHARED_LOADER.search_paths)
     try:
         yield
     finally:
         botocore.session.create_loader = create_loader
+        _SHARED_LOADER.search_paths[:] = search_paths
+
+
+@contextlib.contextmanager
+def _isolated_logging():
+    """Log records of the module's run reach none of the controller's handlers (log_path), as from a module process.
+
+    A module process has loggers of its own: botocore's request logs (the parameters of each call, codes and seeds
+    included, when amazon.aws's debug_botocore_endpoint_logs raises their level) must not reach the controller's log file
+    through the handlers the worker inherits. What the run sets on loggers is undone afterwards.
+    """
+    root = logging.getLogger()
+    saved_root = (root.handlers[:], root.level)
+    saved = {
+        name: (logger.level, logger.handlers[:], logger.propagate, logger.disabled)
+        for name, logger in root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    root.handlers = [logging.NullHandler()]
+    try:
+        yield
+    finally:
+        root.handlers = saved_root[0]
+        root.setLevel(saved_root[1])
+        for name, logger in list(root.manager.loggerDict.items()):
+            if not isinstance(logger, logging.Logger):
+                continue
+            level, handlers, propagate, disabled = saved.get(name, (logging.NOTSET, [], True, False))
+            logger.setLevel(level)
+            logger.handlers = handlers
+            logger.propagate, logger.disabled = propagate, disabled
 
 
 def import_module_code(name):
@@ -143,7 +176,9 @@ class InProcessModuleAction(ActionBase):
             return "become is set"
         if self._task.async_val:
             return "the task is async"
-        interpreter = task_vars.get("ansible_python_interpreter")
+        # The interpreter of the host the task runs on: the one it is delegated to, if any (as _configure_module reads it).
+        host_vars = task_vars.get("ansible_delegated_vars", {}).get(self._task.delegate_to, {}) if self._task.delegate_to else task_vars
+        interpreter = host_vars.get("ansible_python_interpreter")
         if interpreter is not None:
             interpreter = self._templar.template(interpreter)
         if interpreter not in (sys.executable, task_vars.get("ansible_playbook_python")) or not interpreter:
@@ -160,6 +195,7 @@ class InProcessModuleAction(ActionBase):
         arguments = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
 
         saved_environment = dict(os.environ)
+        saved_directory = os.getcwd()
         stdout = io.StringIO()
         stderr = io.StringIO()
         # What an earlier run in this process (an earlier loop item) left behind must not reach this result.
@@ -168,19 +204,24 @@ class InProcessModuleAction(ActionBase):
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = arguments, _PROFILE
         try:
             os.environ.update({str(k): str(v) for k, v in environment.items()})
-            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), _shared_botocore_data():
+            # A local connection starts a module process in the playbook's directory: relative paths resolve alike.
+            os.chdir(self._loader.get_basedir())
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), _shared_botocore_data(), _isolated_logging():
                 try:
                     self.MODULE.main()
                 except SystemExit:
                     pass
         except Exception as e:  # pylint: disable=broad-exception-caught
-            # A module process that dies this way shows its traceback on stderr; the type is enough here, since the
-            # message of an exception raised while handling a seed could hold it.
-            raise AnsibleActionFail(
-                f"{self._task.action} stopped on an unexpected {type(e).__name__}; set {IN_PROCESS_VARIABLE}=false and run again with -vvv for details"
-            ) from None
+            # A module process that dies this way fails the task with its traceback; here the type is enough, since the
+            # message of an exception raised while handling a seed could hold it. A result, not an exception, so that
+            # failed_when, ignore_errors and register apply as they do to a module process.
+            return {
+                "failed": True,
+                "msg": f"{self._task.action} stopped on an unexpected {type(e).__name__}; set {IN_PROCESS_VARIABLE}=false and run again with -vvv for details",
+            }
         finally:
             basic._ANSIBLE_ARGS = basic._ANSIBLE_PROFILE = None
+            os.chdir(saved_directory)
             os.environ.clear()
             os.environ.update(saved_environment)
 

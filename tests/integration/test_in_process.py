@@ -157,3 +157,35 @@ def test_without_a_role_the_credentials_of_the_environment_are_checked_with_one_
     assert run.rc == 0, run.output
     assert run.result["account_id"] == DEFAULT_ACCOUNT and run.result["credentials"] == {} and run.result["changed"] is False
     assert [(call["service"], call["action"]) for call in fresh_aws.calls()] == [("sts", "GetCallerIdentity")]
+
+
+def test_botocore_request_logs_of_a_module_never_reach_the_controllers_log_file(fresh_aws, ansible, member):
+    # debug_botocore_endpoint_logs raises botocore's request logs, which hold each call's parameters (the seed of a
+    # PutSecretValue), to DEBUG: in the worker process they must not reach the handler that log_path gives the
+    # controller and its workers.
+    seed = "KRUGS4ZANFZSAYJAORSXG5BAONSWKZDA"
+    log_file = ansible.workdir / "ansible.log"
+    entry = {"serial_number": f"arn:aws:iam::{member['account_id']}:mfa/alice", "base32_seed": seed}
+    tasks = [
+        {
+            "name": "store",
+            "mfa.aws.seed_secret": {"service": "secretsmanager", "account_id": member["account_id"], "seeds": {"alice": entry},
+                                    "debug_botocore_endpoint_logs": True},
+            "no_log": True,
+        },
+        {
+            "name": "session",
+            STS: {"account_id": member["account_id"], "role_arn": f"arn:aws:iam::{member['account_id']}:role/OrganizationAccountAccessRole",
+                  "debug_botocore_endpoint_logs": True},
+            "no_log": True,
+        },
+    ]
+
+    run = ansible.playbook(play(tasks), verbosity=4, env={"ANSIBLE_LOG_PATH": str(log_file)})
+
+    assert run.rc == 0, run.output
+    logged = log_file.read_text(encoding="utf-8")
+    assert "TASK [store]" in logged
+    secrets = [seed] + fresh_aws.issued_credentials()
+    for secret in secrets:
+        assert secret not in logged and secret not in run.output

@@ -7,13 +7,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import types
 
 import pytest
 
-from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import get_warning_messages
 
@@ -27,14 +27,15 @@ class _Templar:
         return value
 
 
-def action(transport="local", become=False, async_val=0, module=types.SimpleNamespace(), args=None, environment=None):
+def action(transport="local", become=False, async_val=0, module=types.SimpleNamespace(), args=None, environment=None, delegate_to=None, basedir=None):
     """An InProcessModuleAction with the parts of a task that the decision and the run read."""
     plugin = _in_process.InProcessModuleAction.__new__(_in_process.InProcessModuleAction)
     plugin.MODULE = module
     plugin._templar = _Templar()
     plugin._connection = types.SimpleNamespace(transport=transport, _load_name=transport)
     plugin._play_context = types.SimpleNamespace(become=become, remote_addr="localhost")
-    plugin._task = types.SimpleNamespace(async_val=async_val, action="mfa.aws.test", args=args or {})
+    plugin._task = types.SimpleNamespace(async_val=async_val, action="mfa.aws.test", args=args or {}, delegate_to=delegate_to)
+    plugin._loader = types.SimpleNamespace(get_basedir=lambda: basedir or os.getcwd())
     plugin._used_interpreter = None
     plugin._update_module_args = lambda name, module_args, task_vars: module_args.update(_ansible_check_mode=False, _ansible_no_log=False)
 
@@ -64,6 +65,11 @@ def test_a_local_task_with_the_controllers_python_runs_in_the_worker():
         (action(), dict(CONTROLLER, mfa_aws_in_process="false"), "mfa_aws_in_process is false"),
         (action(), {"ansible_python_interpreter": "/opt/venv/bin/python"}, "ansible_python_interpreter (/opt/venv/bin/python) is not the controller's Python"),
         (action(), {}, "ansible_python_interpreter (discovered) is not the controller's Python"),
+        (
+            action(delegate_to="runner"),
+            dict(CONTROLLER, ansible_delegated_vars={"runner": {"ansible_python_interpreter": "/opt/venv/bin/python"}}),
+            "ansible_python_interpreter (/opt/venv/bin/python) is not the controller's Python",
+        ),
     ],
 )
 def test_any_other_task_runs_as_a_module_process(plugin, task_vars, reason):
@@ -108,15 +114,48 @@ def test_a_failing_module_fails_the_task_with_its_message():
     assert result["msg"] == "account 123456789012 has no IAM user named ghost: check user_names"
 
 
-def test_an_unexpected_exception_names_its_type_only():
+def test_a_task_delegated_to_a_host_with_the_controllers_python_runs_in_the_worker():
+    task_vars = {"ansible_python_interpreter": "/opt/venv/bin/python", "ansible_delegated_vars": {"localhost": CONTROLLER}}
+    assert action(delegate_to="localhost")._reason_for_a_process(task_vars) is None
+
+
+def test_an_unexpected_exception_fails_the_task_naming_its_type_only():
     def raises():
         raise ValueError("JBSWY3DPEHPK3PXP")
 
-    with pytest.raises(AnsibleActionFail) as raised:
-        action(module=_module(raises))._run_in_process({})
+    result = action(module=_module(raises))._run_in_process({})
 
-    assert "ValueError" in str(raised.value) and "JBSWY3DPEHPK3PXP" not in str(raised.value)
-    assert "mfa_aws_in_process=false" in str(raised.value)
+    assert result["failed"] is True
+    assert "ValueError" in result["msg"] and "JBSWY3DPEHPK3PXP" not in result["msg"]
+    assert "mfa_aws_in_process=false" in result["msg"]
+
+
+def test_the_module_runs_in_the_playbooks_directory_and_its_logs_reach_no_handler_of_the_controller(tmp_path):
+    seen = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    recorder = Recorder()
+    logging.getLogger().addHandler(recorder)
+
+    def logs():
+        endpoint = logging.getLogger("botocore.endpoint")
+        endpoint.setLevel(logging.DEBUG)
+        endpoint.addHandler(logging.NullHandler())
+        endpoint.debug("Making request with params: AuthenticationCode1=123456")
+        AnsibleModule(argument_spec={}).exit_json(changed=False, directory=os.getcwd())
+
+    before = os.getcwd()
+    try:
+        result = action(module=_module(logs), basedir=str(tmp_path))._run_in_process({})
+    finally:
+        logging.getLogger().removeHandler(recorder)
+
+    assert result["directory"] == str(tmp_path) and os.getcwd() == before
+    assert seen == []
+    assert logging.getLogger("botocore.endpoint").level == logging.NOTSET and logging.getLogger("botocore.endpoint").handlers == []
 
 
 def test_sessions_share_the_warm_service_descriptions_only_while_a_module_runs(monkeypatch):
@@ -124,6 +163,8 @@ def test_sessions_share_the_warm_service_descriptions_only_while_a_module_runs(m
     with _in_process._shared_botocore_data():
         assert botocore_session.Session().get_component("data_loader") is _in_process._SHARED_LOADER
         assert botocore_session.create_loader("/elsewhere") is not _in_process._SHARED_LOADER
+        _in_process._SHARED_LOADER.search_paths.append("/added/by/a/session")
+    assert "/added/by/a/session" not in _in_process._SHARED_LOADER.search_paths
     assert botocore_session.Session().get_component("data_loader") is not _in_process._SHARED_LOADER
 
 
