@@ -32,7 +32,8 @@ DELETE_POLICY = "IAMDeleteRootUserCredentials"
 DEFAULT_REGION = "us-east-1"
 MAX_SESSION_SECONDS = 900
 _ACCOUNT_ID = re.compile(r"\d{12}")
-_RETRY = AWSRetry.jittered_backoff(retries=10)
+# The retries (throttling) of STS calls and of the calls of the sessions they open.
+SESSION_RETRY = AWSRetry.jittered_backoff(retries=10)
 
 _SESSION_HINT = (
     "centralised root access must be enabled in the organisation (IAM root access management, root sessions), and the "
@@ -70,7 +71,7 @@ def root_iam_client(module, account_id, task_policy):
     region = module.region or DEFAULT_REGION
     # AssumeRoot has no global endpoint: older botocore sends us-east-1 there unless told to use the regional one.
     os.environ.setdefault("AWS_STS_REGIONAL_ENDPOINTS", "regional")
-    sts = module.client("sts", retry_decorator=_RETRY, region=region)
+    sts = module.client("sts", retry_decorator=SESSION_RETRY, region=region)
     if "AssumeRoot" not in sts.client.meta.service_model.operation_names:
         module.fail_json(
             msg=f"sts:AssumeRoot is unknown to botocore {botocore.__version__}: upgrade boto3 and botocore (pip install -U boto3 botocore) "
@@ -79,7 +80,7 @@ def root_iam_client(module, account_id, task_policy):
     credentials = _assume_root(sts, account_id=account_id, task_policy=task_policy)
     return module.client(
         "iam",
-        retry_decorator=_RETRY,
+        retry_decorator=SESSION_RETRY,
         region=region,
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
@@ -88,7 +89,7 @@ def root_iam_client(module, account_id, task_policy):
 
 
 @_handles_errors("list the MFA devices of the root user of account {account_id}")
-@_RETRY
+@SESSION_RETRY
 def _list_root_devices(iam, account_id):
     return iam.get_paginator("list_mfa_devices").paginate().build_full_result()["MFADevices"]
 

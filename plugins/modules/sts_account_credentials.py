@@ -121,10 +121,10 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
+from ansible_collections.mfa.aws.plugins.module_utils._root_session import SESSION_RETRY
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import account_id_problem
 
 
@@ -149,7 +149,7 @@ def main():
     problem = account_id_problem(account_id)
     if problem:
         module.fail_json(msg=problem.replace("a member account of the organisation", "the account of this host"))
-    sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff(retries=10))
+    sts = module.client("sts", retry_decorator=SESSION_RETRY)
 
     credentials = {}
     if role_arn:
