@@ -20,7 +20,6 @@ the variable ``mfa_aws_in_process`` set to false.
 from __future__ import annotations
 
 import contextlib
-import copy
 import importlib
 import io
 import json
@@ -54,12 +53,10 @@ IN_PROCESS_VARIABLE = "mfa_aws_in_process"
 # sessions of the modules that run in its workers (never by other code of the controller).
 _SHARED_LOADER = botocore.loaders.Loader() if botocore else None
 _WARM_SERVICES = ("iam", "sts")
-_WARMED = []
 
 
 def _warm_shared_loader():
     """Read the descriptions of the services this collection calls most, before the workers fork."""
-    _WARMED.append(True)
     try:
         session = botocore.session.Session()
         session.register_component("data_loader", _SHARED_LOADER)
@@ -68,6 +65,11 @@ def _warm_shared_loader():
             client.can_paginate("list_users" if service == "iam" else "get_caller_identity")
     except Exception:  # pylint: disable=broad-exception-caught
         pass  # a profile or configuration botocore does not accept here: each session reads the files itself
+
+
+# This file is imported once, with the first action plugin that uses it: in the controller's process, before any fork.
+if _SHARED_LOADER is not None:
+    _warm_shared_loader()
 
 
 @contextlib.contextmanager
@@ -125,7 +127,8 @@ def import_module_code(name):
     """Import a module of this collection (and with it boto3 and amazon.aws), or None when that is not possible here.
 
     Called when the action plugin is loaded: Ansible loads it in the controller's process before it forks the workers
-    of a task, so the workers inherit what is imported here instead of importing it again.
+    of a task, so the workers inherit what is imported here (and the descriptions warmed above) instead of loading it
+    again.
     """
     try:
         module = importlib.import_module(f"ansible_collections.mfa.aws.plugins.modules.{name}")
@@ -133,8 +136,6 @@ def import_module_code(name):
         # Not importable in the controller's Python (boto3 missing, for example): the module runs as a process, and
         # says itself what is missing.
         return None
-    if _SHARED_LOADER is not None and not _WARMED:
-        _warm_shared_loader()
     return module
 
 
@@ -186,7 +187,8 @@ class InProcessModuleAction(ActionBase):
         return None
 
     def _run_in_process(self, task_vars):
-        module_args = copy.deepcopy(dict(self._task.args))
+        # _update_module_args adds keys: a copy keeps the task's own arguments as they are.
+        module_args = dict(self._task.args)
         self._update_module_args(self._task.action, module_args, task_vars)
         environment = {}
         self._compute_environment_string(environment)
