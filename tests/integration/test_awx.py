@@ -4,14 +4,13 @@ variables, the vault password answered at its prompt), and as concurrent job sli
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import ansible_runner
 import pytest
 
+from helpers.ansible_runner import runner_envvars
 from helpers.fleet import REPO, Fleet, iam_actions
 
 VAULT_PASSWORD = "fleet vault secret\n"
@@ -28,16 +27,7 @@ def private_data_dir(root: Path, fleet: Fleet, aws, extra_vars: dict) -> Path:
     env = root / "env"
     env.mkdir()
     (env / "extravars").write_text(json.dumps(extra_vars), encoding="utf-8")
-    envvars = {
-        **aws.env,
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.defpath]),
-        "HOME": str(root / "home"),
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".venv" / "collections"),
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-        "ANSIBLE_LOCAL_TEMP": str(root / "tmp"),
-        "ANSIBLE_HOME": str(root / "ansible_home"),
-        "ANSIBLE_NOCOLOR": "1",
-    }
+    envvars = runner_envvars(aws, root, REPO)
     (env / "envvars").write_text(json.dumps(envvars), encoding="utf-8")
     (env / "cmdline").write_text("--vault-id mfa@prompt", encoding="utf-8")
     (env / "passwords").write_text(json.dumps({r"^Vault password \(mfa\):\s*?$": VAULT_PASSWORD.strip()}), encoding="utf-8")

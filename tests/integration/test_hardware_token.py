@@ -3,14 +3,13 @@ it, given as extra vars (an AWX survey) or typed at its prompts; the endpoint kn
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 
 import ansible_runner
 import pyotp
 import pytest
 
+from helpers.ansible_runner import runner_envvars
 from helpers.fleet import REPO, Fleet, changed_hosts, iam_actions
 
 PLAYBOOK = REPO / "playbooks" / "enroll_hardware_token.yml"
@@ -90,9 +89,7 @@ def test_the_codes_typed_at_the_prompts_enable_the_token(fleet, tmp_path):
         r"Next code \(wait until the token shows a new one, about 30 seconds\):\s*$": pair[1],
     }
     (root / "env" / "passwords").write_text(json.dumps(answers), encoding="utf-8")
-    envvars = {**fleet.aws.env, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.defpath]), "HOME": str(root / "home"),
-               "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".venv" / "collections"), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-               "ANSIBLE_LOCAL_TEMP": str(root / "tmp"), "ANSIBLE_HOME": str(root / "ansible_home")}
+    envvars = runner_envvars(fleet.aws, root, REPO)
     (root / "env" / "envvars").write_text(json.dumps(envvars), encoding="utf-8")
 
     job = ansible_runner.run(private_data_dir=str(root), playbook=str(PLAYBOOK), inventory=str(fleet.inventory), limit="payments", quiet=True)

@@ -34,6 +34,21 @@ class Result:
     """module(): the registered result of the module's task."""
 
 
+def runner_envvars(local_aws: LocalAWS, root: Path, repo: Path) -> dict[str, str]:
+    """env/envvars of an ansible-runner private data dir at `root`: the endpoint's AWS variables (what AWX's AWS
+    credential injects), this venv's bin dir and collections, and Ansible's home and temporary files under `root`."""
+    return {
+        **local_aws.env,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.defpath]),
+        "HOME": str(root / "home"),
+        "ANSIBLE_COLLECTIONS_PATH": str(repo / ".venv" / "collections"),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+        "ANSIBLE_LOCAL_TEMP": str(root / "tmp"),
+        "ANSIBLE_HOME": str(root / "ansible_home"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+
+
 def parse_recap(output: str) -> dict[str, dict[str, int]]:
     """The PLAY RECAP counters per host ({} without a recap)."""
     recap = output.rpartition("PLAY RECAP")[2] if "PLAY RECAP" in output else ""
