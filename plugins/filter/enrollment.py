@@ -37,9 +37,11 @@ def _device_changes(deletions, creations, tags):
     ]
 
 
-def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", path="/", tags=None):
+def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", path="/", tags=None, typed_codes=None):
     """What enrolling ``users`` (all users without MFA when empty) takes; see DOCUMENTATION."""
     account_users, devices = _checked("enrollment_plan", info, name_format)
+    if typed_codes is not None and not isinstance(typed_codes, dict):
+        raise AnsibleFilterError("typed_codes must be a dictionary of user names to the two codes each person typed")
     stored = stored or {}
     enabled_users = {device["user_name"] for device in devices.values() if device.get("user_name")}
     wanted = list(dict.fromkeys(users)) if users else sorted(account_users)
@@ -63,6 +65,10 @@ def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", pa
         else:
             plan["recreate"].append({"user_name": user_name, "name": name, "path": path, "serial_number": device["serial_number"]})
     plan["iam_virtual_mfa_devices"] = _device_changes(plan["recreate"], plan["recreate"] + plan["create"], tags)
+    plan["new_users"] = [entry["user_name"] for entry in plan["create"] + plan["recreate"]]
+    plan["enable_users"] = plan["new_users"] + [entry["user_name"] for entry in plan["reuse"]]
+    plan["ready_users"] = [user_name for user_name in plan["enable_users"] if typed_codes is None or user_name in typed_codes]
+    plan["awaiting_codes"] = [user_name for user_name in plan["enable_users"] if user_name not in plan["ready_users"]]
     return plan
 
 

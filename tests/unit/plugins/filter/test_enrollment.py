@@ -91,6 +91,26 @@ def test_the_plan_carries_the_devices_argument_deletions_first():
     ]
 
 
+def test_the_plan_names_the_users_to_create_and_to_enable():
+    plan = enrollment_plan(info({"bob": False, "carol": False, "dave": False, "erin": True}, [("/", "bob", None), ("/", "dave", None)]),
+                           {"dave": ARN.format("/dave")})
+    assert plan["new_users"] == ["carol", "bob"]
+    assert plan["enable_users"] == ["carol", "bob", "dave"]
+    assert plan["ready_users"] == plan["enable_users"] and plan["awaiting_codes"] == []
+
+
+def test_with_typed_codes_only_the_users_who_typed_theirs_are_ready():
+    plan = enrollment_plan(info({"bob": False, "carol": False}, [("/", "bob", None)]), {"bob": ARN.format("/bob")},
+                           typed_codes={"bob": ["123456", "654321"], "ghost": ["111111", "222222"]})
+    assert plan["enable_users"] == ["carol", "bob"]
+    assert plan["ready_users"] == ["bob"] and plan["awaiting_codes"] == ["carol"]
+
+
+def test_typed_codes_must_be_a_dictionary():
+    with pytest.raises(AnsibleFilterError, match="typed_codes must be a dictionary of user names"):
+        enrollment_plan(info({"bob": False}), typed_codes=["123456", "654321"])
+
+
 def test_seeds_of_created_devices_are_paired_with_their_users():
     plan = enrollment_plan(info({"bob": False, "carol": False, "dave": False}, [("/", "bob", None)]))
     created = {"devices": [
