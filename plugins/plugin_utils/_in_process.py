@@ -38,6 +38,8 @@ from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import filter_loader
+from ansible.plugins.loader import test_loader
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
 
@@ -67,9 +69,24 @@ def _warm_shared_loader():
         pass  # a profile or configuration botocore does not accept here: each session reads the files itself
 
 
+def _warm_template_plugins():
+    """Index the Jinja filters and tests, and import this collection's, in the controller before the workers fork.
+
+    Ansible indexes the filter and test plugins on their first use in a process, by importing every file of them. No
+    templating in the controller needs them before the tasks, so without this each task's worker indexes them again,
+    which costs more CPU than most of the role's tasks themselves.
+    """
+    try:
+        filter_loader.get("mfa.aws.enrollment_plan")
+        test_loader.get("ansible.builtin.failed")
+    except Exception:  # pylint: disable=broad-exception-caught
+        pass  # each worker indexes them itself, as without this
+
+
 # This file is imported once, with the first action plugin that uses it: in the controller's process, before any fork.
 if _SHARED_LOADER is not None:
     _warm_shared_loader()
+_warm_template_plugins()
 
 
 @contextlib.contextmanager

@@ -16,6 +16,8 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import get_warning_messages
+from ansible.plugins.loader import filter_loader
+from ansible.plugins.loader import test_loader
 
 from ansible_collections.mfa.aws.plugins.plugin_utils import _in_process
 
@@ -172,3 +174,17 @@ def test_a_profile_botocore_cannot_read_does_not_stop_the_warm_up(monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     _in_process._warm_shared_loader()
+
+
+def test_the_jinja_plugins_are_indexed_in_the_process_that_imports_the_action_plugins():
+    # Imported with the first action plugin, in the controller: the workers it forks inherit the index and the filters.
+    assert "ansible_collections.mfa.aws.plugins.filter.enrollment" in sys.modules
+    assert filter_loader.get("mfa.aws.enrollment_plan") is not None and test_loader.get("ansible.builtin.failed") is not None
+
+
+def test_a_plugin_loader_that_fails_does_not_stop_the_warm_up(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no plugin path")
+
+    monkeypatch.setattr(filter_loader, "get", broken)
+    _in_process._warm_template_plugins()
