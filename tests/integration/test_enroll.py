@@ -193,6 +193,25 @@ def test_bad_input_fails_early_and_creates_nothing(fleet, ansible, tmp_path, cas
         assert fleet.iam(name).list_virtual_mfa_devices()["VirtualMFADevices"] == []
 
 
+def test_twin_hosts_are_found_when_the_first_host_of_the_play_skips_the_session(fleet, ansible, tmp_path):
+    inventory = yaml.safe_load(fleet.inventory.read_text(encoding="utf-8"))
+    inventory["aws_accounts"]["hosts"]["payments-again"] = {"aws_account_id": fleet.accounts["payments"]}
+    fleet.inventory.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    play = yaml.safe_load(ENROLL.read_text(encoding="utf-8"))[0]
+    play.pop("post_tasks")
+    # The play's first host (the inventory lists its hosts sorted) skips the role, so the run-once list is not made.
+    first = sorted(inventory["aws_accounts"]["hosts"])[0]
+    play["roles"] = [{"role": "mfa.aws.account_session", "when": f"inventory_hostname != '{first}'"}]
+    playbook = tmp_path / "sessions.yml"
+    playbook.write_text(yaml.safe_dump([play]), encoding="utf-8")
+
+    result = fleet.enroll(ansible, playbook=playbook)
+    assert result.rc != 0
+    assert "payments and payments-again have the same account id" in result.output
+    assert "payments-again and payments have the same account id" in result.output
+    assert result.recap[first]["failed"] == 0 and result.recap["payments"]["failed"] == 1 and result.recap["payments-again"]["failed"] == 1
+
+
 def write_vault_file(fleet, name, entries):
     """Replace an account's vault file with entries, encrypted with the fleet's vault secret."""
     plain = fleet.seed_dir / "plain.yml"
