@@ -20,6 +20,7 @@ the variable ``mfa_aws_in_process`` set to false.
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import io
 import json
@@ -55,6 +56,10 @@ IN_PROCESS_VARIABLE = "mfa_aws_in_process"
 # sessions of the modules that run in its workers (never by other code of the controller).
 _SHARED_LOADER = botocore.loaders.Loader() if botocore else None
 _WARM_SERVICES = ("iam", "sts")
+# botocore's built-in event handlers, registered once: a new session registers about 130 of them one by one, which costs
+# more CPU than the client it then creates. Each session of a module run gets a copy of its own (botocore copies a
+# session's handlers the same way for each client).
+_BUILTIN_EVENTS = botocore.session.Session()._original_handler if botocore else None
 
 
 def _warm_shared_loader():
@@ -89,24 +94,37 @@ if _SHARED_LOADER is not None:
 _warm_template_plugins()
 
 
+def _session_with_builtin_events(env_vars=None):
+    """botocore.session.get_session(), with a copy of the built-in event handlers registered once."""
+    events = copy.copy(_BUILTIN_EVENTS)
+    # The copy shares the lookup cache of the original, which registering a handler replaces; emitting before that
+    # would fill it for every copy.
+    events._lookup_cache = {}  # pylint: disable=protected-access
+    return botocore.session.Session(env_vars, event_hooks=events, include_builtin_handlers=False)
+
+
 @contextlib.contextmanager
 def _shared_botocore_data():
-    """New botocore sessions use the shared loader, unless AWS_DATA_PATH asks for other data."""
+    """New botocore sessions use the shared loader, unless AWS_DATA_PATH asks for other data, and start with a copy of
+    the built-in event handlers instead of registering them again."""
     if _SHARED_LOADER is None:
         yield
         return
     create_loader = botocore.session.create_loader
+    get_session = botocore.session.get_session
 
     def shared_or_own(search_path_string=None):
         return _SHARED_LOADER if search_path_string is None else create_loader(search_path_string)
 
     botocore.session.create_loader = shared_or_own
+    botocore.session.get_session = _session_with_builtin_events
     # boto3 adds its own data directory to the loader of each session it creates.
     search_paths = list(_SHARED_LOADER.search_paths)
     try:
         yield
     finally:
         botocore.session.create_loader = create_loader
+        botocore.session.get_session = get_session
         _SHARED_LOADER.search_paths[:] = search_paths
 
 

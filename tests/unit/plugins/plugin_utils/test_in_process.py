@@ -170,6 +170,39 @@ def test_sessions_share_the_warm_service_descriptions_only_while_a_module_runs(m
     assert botocore_session.Session().get_component("data_loader") is not _in_process._SHARED_LOADER
 
 
+def handler_tree(session):
+    """Every event name of a session's handlers, with its first, middle and last handlers."""
+    found = []
+
+    def walk(node, prefix):
+        if node.get("values"):
+            values = node["values"]
+            found.append((prefix, tuple(values.first), tuple(values.middle), tuple(values.last)))
+        for key, child in node["children"].items():
+            walk(child, prefix + (key,))
+
+    walk(session._original_handler._handlers._root, ())
+    return sorted(found, key=lambda item: item[0])
+
+
+def test_sessions_start_with_their_own_copy_of_the_builtin_event_handlers_only_while_a_module_runs():
+    plain = botocore_session.get_session()
+    with _in_process._shared_botocore_data():
+        first, second = botocore_session.get_session({"region": ("region", None, None, None)}), botocore_session.get_session()
+        assert handler_tree(first) == handler_tree(plain) == handler_tree(second)
+        assert first.session_var_map["region"] == ("region", None, None, None)
+
+        def added(**kwargs):
+            return None
+
+        first.register("before-call.iam.EnableMFADevice", added)
+        assert first._original_handler is not second._original_handler is not _in_process._BUILTIN_EVENTS
+        assert handler_tree(second) == handler_tree(plain) and handler_tree(first) != handler_tree(plain)
+        assert handler_tree(botocore_session.get_session()) == handler_tree(plain)
+    assert botocore_session.get_session()._original_handler is not _in_process._BUILTIN_EVENTS
+    assert handler_tree(botocore_session.get_session()) == handler_tree(plain)
+
+
 def test_a_profile_botocore_cannot_read_does_not_stop_the_warm_up(monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
