@@ -116,8 +116,11 @@ class Bench:
 
     @staticmethod
     def workdir(name: str) -> str:
-        """A new scratch directory of one run, readable by its owner only."""
-        path = os.path.join(RUNS, name)
+        """A new scratch directory of one run, readable by its owner only (name-2, name-3... for a repeated run)."""
+        path, number = os.path.join(RUNS, name), 1
+        while os.path.exists(path):
+            number += 1
+            path = os.path.join(RUNS, f"{name}-{number}")
         os.makedirs(path, mode=0o700)
         return path
 
@@ -254,18 +257,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--audit-users", type=int, help="users of the audited account (default 1000; --quick 100)")
     parser.add_argument("--skip-cli", action="store_true", help="leave out the AWS CLI loop (needs neither awscli nor oathtool)")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: 5 accounts x 5 users, scaling 2,5, 100 audited users")
+    parser.add_argument("--repeat", type=int, help="interleaved runs of the boto3 floor and the collection at 20 forks, whose medians "
+                        "give the ratio (default 3; --quick 1)")
     parser.add_argument("--output", help="the report (default benchmarks/RESULTS.md; --quick benchmarks/output/RESULTS-quick.md)")
     args = parser.parse_args()
     quick = args.quick
     args.accounts = args.accounts or (5 if quick else 20)
     args.users = args.users or (5 if quick else 10)
     args.audit_users = args.audit_users or (100 if quick else 1000)
+    args.repeat = args.repeat or (1 if quick else 3)
     try:
         args.scaling = sorted({int(size) for size in (args.scaling or ("2,5" if quick else "5,20,80")).split(",") if size.strip()})
     except ValueError:
         parser.error("--scaling takes comma-separated numbers of accounts, e.g. 5,20,80")
-    if min([args.accounts, args.users, args.audit_users, *args.scaling]) < 1:
-        parser.error("accounts, users and fleet sizes must be 1 or more")
+    if min([args.accounts, args.users, args.audit_users, args.repeat, *args.scaling]) < 1:
+        parser.error("accounts, users, fleet sizes and repeats must be 1 or more")
     args.output = os.path.abspath(args.output or os.path.join(OUTPUT if quick else HERE, "RESULTS-quick.md" if quick else "RESULTS.md"))
     return args
 
@@ -277,8 +283,11 @@ def run(args: argparse.Namespace, bench: Bench) -> Results:
     enroll, kept, fresh = bench.calls_and_again(accounts, users)
     progress(f"2. audit of one account with {args.audit_users} users")
     audits = bench.audits(args.audit_users)
-    progress(f"3. wall time to enroll {accounts} x {users}")
-    walls = [enroll, bench.collection(report.COLLECTION_1, accounts, users, 1), bench.boto3_floor(accounts, users)]
+    progress(f"3. wall time to enroll {accounts} x {users}: {args.repeat} interleaved runs of the boto3 floor and the collection "
+             f"at {FORKS} forks, then the collection at 1 fork" + (" and the CLI loop" if bench.cli_bin is not None else ""))
+    # Pairs, one after the other, so that the machine's drift (other work, its clock) weighs on both sides alike.
+    pairs = [(bench.boto3_floor(accounts, users), bench.collection(report.COLLECTION_20, accounts, users, FORKS)) for _ in range(args.repeat)]
+    walls = [bench.collection(report.COLLECTION_1, accounts, users, 1)]
     if bench.cli_bin is not None:
         walls.append(bench.cli_loop(accounts, users))
     progress(f"4. scaling at {FORKS} forks: {', '.join(map(str, args.scaling))} accounts x {users} users")
@@ -288,7 +297,7 @@ def run(args: argparse.Namespace, bench: Bench) -> Results:
     return Results(
         command=command, date=DATE, commit=git_commit(), load=load, machine=machine(),
         versions=versions(bench.cli_bin), accounts=accounts, users=users, audit_users=args.audit_users,
-        enroll=enroll, again_kept=kept, again_fresh=fresh, audits=audits, walls=walls, scaling=scaling,
+        enroll=enroll, again_kept=kept, again_fresh=fresh, audits=audits, pairs=pairs, walls=walls, scaling=scaling,
     )
 
 
