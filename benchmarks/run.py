@@ -210,9 +210,9 @@ class Bench:
         plain = [os.path.join(BIN, "ansible"), "localhost", "-m", "mfa.aws.iam_mfa_info"]
         ways = [
             (report.AUDIT_PLAIN, "`mfa.aws.iam_mfa_info` with no options (ad-hoc)", None),
-            (report.AUDIT_PLAYBOOK, "`playbooks/audit.yml` as it is (`details: true`, `virtual_devices: true`)", []),
-            (report.AUDIT_PLAYBOOK_NO_DETAILS, "`playbooks/audit.yml -e audit_details=false` (`virtual_devices: true`)",
-             ["-e", "audit_details=false"]),
+            (report.AUDIT_PLAYBOOK, "`playbooks/audit.yml` as it is (`device_kinds: true`, `virtual_devices: true`)", []),
+            (report.AUDIT_PLAYBOOK_DETAILS, "`playbooks/audit.yml -e audit_details=true` (every device of every user)",
+             ["-e", "audit_details=true"]),
         ]
         runs = []
         for key, label, playbook_options in ways:
@@ -286,7 +286,7 @@ def run(args: argparse.Namespace, bench: Bench) -> Results:
     progress(f"3. wall time to enroll {accounts} x {users}: {args.repeat} interleaved runs of the boto3 floor and the collection "
              f"at {FORKS} forks, then the collection at 1 fork" + (" and the CLI loop" if bench.cli_bin is not None else ""))
     # Pairs, one after the other, so that the machine's drift (other work, its clock) weighs on both sides alike.
-    pairs = [(bench.boto3_floor(accounts, users), bench.collection(report.COLLECTION_20, accounts, users, FORKS)) for _ in range(args.repeat)]
+    pairs = [(bench.boto3_floor(accounts, users), bench.collection(report.COLLECTION_20, accounts, users, FORKS)) for _pair in range(args.repeat)]
     walls = [bench.collection(report.COLLECTION_1, accounts, users, 1)]
     if bench.cli_bin is not None:
         walls.append(bench.cli_loop(accounts, users))
