@@ -13,13 +13,16 @@ from fleet import CallRecord
 NEW_USER_FLOOR = 3          # one read, one create, one enable
 COMPLIANT_USER_FLOOR = 1    # one read when there is nothing to do
 AUDIT_TARGET = 4            # calls of iam_mfa_info on an account of any size
+# playbooks/audit.yml: the audit's calls and one ListVirtualMFADevices, which names the kinds of MFA and predicts what an
+# enroll run would do (one ListMFADevices more per user with a hardware token or a passkey: none in this account).
+AUDIT_PLAYBOOK_TARGET = AUDIT_TARGET + 1
 CLI_TARGET = 3.0            # the collection at 20 forks at least this many times faster than the CLI loop
 BOTO3_TARGET = 3.0          # the collection at 20 forks within this many times the boto3 floor
 SCALING_TARGET = 1.10       # growth exponent of the wall time with the accounts: linear is 1, plus room for noise
 
 # Keys of the runs.
 COLLECTION_20, COLLECTION_1, BOTO3, CLI = "collection@20", "collection@1", "boto3", "cli"
-AUDIT_PLAIN, AUDIT_PLAYBOOK, AUDIT_PLAYBOOK_NO_DETAILS = "audit-plain", "audit.yml", "audit.yml-no-details"
+AUDIT_PLAIN, AUDIT_PLAYBOOK, AUDIT_PLAYBOOK_DETAILS = "audit-plain", "audit.yml", "audit.yml-details"
 
 HISTORY_HEADING = "## History"
 # A section written by hand (what each speed-up changed, measured before and after), kept from run to run like History.
@@ -175,12 +178,18 @@ def _calls(results: Results) -> list[str]:
 
 def _audit(results: Results) -> list[str]:
     lines = [f"## 2. Audit of one account with {results.audit_users} users", "",
-             "Each way starts with no credential report (AWS answers the first GenerateCredentialReport with STARTED).", ""]
+             "Each way starts with no credential report (AWS answers the first GenerateCredentialReport with STARTED). "
+             f"`playbooks/audit.yml` also lists the account's virtual devices, once: that names the kind of every user's MFA "
+             f"and predicts what an enroll run would do, hence its target of {AUDIT_PLAYBOOK_TARGET}; a user with a hardware "
+             "token or a passkey would add one `ListMFADevices` (the audited users have no MFA).", ""]
     rows = []
     for run in results.audits:
         iam = run.calls.service_total("iam")
         detail = ", ".join(f"{action} {count}" for (service, action), count in sorted(run.calls.counts.items()) if service == "iam")
-        rows.append([run.label, str(iam), detail, f"{run.seconds:.1f}", f"≤ {AUDIT_TARGET}", _met(iam <= AUDIT_TARGET)])
+        # Every device of every user is one ListMFADevices call per user, by request: no target.
+        target = {AUDIT_PLAIN: AUDIT_TARGET, AUDIT_PLAYBOOK: AUDIT_PLAYBOOK_TARGET}.get(run.key)
+        rows.append([run.label, str(iam), detail, f"{run.seconds:.1f}", f"≤ {target}" if target else "",
+                     _met(iam <= target) if target else ""])
     lines += _table(("Way", "IAM calls", "By action", "Wall s", "Target", "Met"), rows)
     return [*lines, ""]
 

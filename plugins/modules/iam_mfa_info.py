@@ -19,6 +19,8 @@ description:
     (see RV(report_generated_time)). The MFA state of the root user comes from C(GetAccountSummary) and is current, and so is the MFA state of
     every user whose devices are listed.
   - Lists the MFA devices (C(ListMFADevices)) only of the users named in O(user_names), or of every user with O(details=true), with one call or more per user.
+    O(device_kinds=true) names the kind of every user's MFA with one C(ListVirtualMFADevices) call, and lists the devices only of users with a
+    hardware token or a passkey.
   - The root user's MFA devices cannot be listed with the account's own credentials, nor can its MFA be enabled through the API.
     When the root user has no MFA, RV(root.handoff) says how the account owner enables it in the AWS console.
   - Never changes anything. Generating a credential report is not a change of the account, so RV(ignore:changed) is always V(false).
@@ -43,6 +45,21 @@ options:
       - With V(false), devices are listed only for the users named in O(user_names).
     type: bool
     default: false
+  device_kinds:
+    description:
+      - Name the kind of every user's MFA (RV(users[].mfa_devices)) at the least cost. One C(ListVirtualMFADevices) call per thousand
+        virtual devices tells who has an authenticator app (V(virtual)) and settles their MFA as current; only the users whose credential
+        report row says they have MFA and who have no virtual device (a hardware TOTP token or a passkey) have their devices listed,
+        one C(ListMFADevices) call or more each.
+      - A user with a virtual device and another kind of device besides shows the virtual device only; O(details=true) lists every
+        device of every user, and takes precedence.
+      - Users created since AWS generated the credential report are found when they have a virtual device; the others are only
+        found by O(details) or O(confirm_without_mfa).
+      - Needs C(iam:ListVirtualMFADevices) besides the permissions of the plain audit, and C(iam:ListMFADevices) when some user has
+        MFA of another kind.
+    type: bool
+    default: false
+    version_added: 0.2.0
   confirm_without_mfa:
     description:
       - List the MFA devices of every user whose credential report row says it has no MFA, one C(ListMFADevices) call or more per such user,
@@ -108,6 +125,11 @@ EXAMPLES = r"""
     user_names:
       - alice
       - bob
+  register: audit
+
+- name: Name the kind of every user's MFA, listing the devices only of users with a hardware token or a passkey
+  mfa.aws.iam_mfa_info:
+    device_kinds: true
   register: audit
 
 - name: List the MFA devices of every user, waiting up to five minutes for the credential report
@@ -249,8 +271,13 @@ users:
       type: bool
       sample: true
     mfa_devices:
-      description: The MFA devices of the user.
-      returned: when the user is named in O(user_names), or with O(details=true)
+      description:
+        - The MFA devices of the user.
+        - With O(device_kinds=true), the virtual devices of a user who has one, or else the devices that C(ListMFADevices) lists for a user
+          with MFA.
+      returned: >-
+        when the user is named in O(user_names), with O(details=true), for every user with MFA with O(device_kinds=true),
+        and for every user the credential report says has no MFA with O(confirm_without_mfa=true)
       type: list
       elements: dict
       contains:
@@ -434,7 +461,37 @@ def virtual_device_entry(device):
     return {key: normalized.get(key) for key in ("serial_number", "path", "name", "user_name", "enable_date")}
 
 
-def audit_account(client, user_names, details, report_timeout, confirm_without_mfa=False, virtual_devices=False, skip_unknown_users=False):
+def enabled_virtual_devices(virtual):
+    """{user name: (the user as the listing shows it, [its virtual devices as ListMFADevices shows them])} of a
+    ListVirtualMFADevices answer: the devices enabled for IAM users (the root user's, if any, are left out)."""
+    enabled = {}
+    for device in virtual:
+        user = device.get("User") or {}
+        if not user.get("UserName") or not device.get("EnableDate") or user.get("Arn", "").endswith(":root"):
+            continue
+        entry = {"UserName": user["UserName"], "SerialNumber": device["SerialNumber"], "EnableDate": device["EnableDate"]}
+        enabled.setdefault(user["UserName"], (user, []))[1].append(entry)
+    return enabled
+
+
+def settle_kinds(client, users, virtual):
+    """Give every user its MFA devices at the least cost: the virtual ones from the account's listing, and the devices of
+    the users whose report row has MFA that no virtual device explains (hardware tokens, passkeys) from ListMFADevices."""
+    for user_name, (user, devices) in enabled_virtual_devices(virtual).items():
+        if user_name not in users:
+            users[user_name] = new_user_entry(user)  # created since AWS generated the report
+        if "mfa_devices" not in users[user_name]:
+            set_devices(users[user_name], devices)
+    for user_name in [name for name, user in users.items() if "mfa_devices" not in user and user["mfa_active"]]:
+        devices = devices_or_none(client, user_name)
+        if devices is None:
+            del users[user_name]  # deleted since AWS generated the report
+        else:
+            set_devices(users[user_name], devices)
+
+
+def audit_account(client, user_names, details, report_timeout, confirm_without_mfa=False, virtual_devices=False, skip_unknown_users=False,
+                  device_kinds=False):
     rows, generated_time = read_credential_report(client, timeout=report_timeout)
     root_row, user_rows = split_root(rows)
     account = account_id(root_row)
@@ -466,11 +523,16 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
             else:
                 set_devices(users[user_name], devices)
 
+    # One listing serves both the kinds and the virtual devices of the result.
+    virtual = list_virtual_devices(client) if virtual_devices or (device_kinds and not details) else None
+    if device_kinds and not details:
+        settle_kinds(client, users, virtual)
+
     root_mfa_active = account_mfa_enabled(client)
     user_list = sorted(users.values(), key=itemgetter("user_name"))
     extra = {"unknown_users": unknown} if skip_unknown_users else {}
     if virtual_devices:
-        extra["virtual_mfa_devices"] = sorted((virtual_device_entry(d) for d in list_virtual_devices(client)), key=itemgetter("serial_number"))
+        extra["virtual_mfa_devices"] = sorted((virtual_device_entry(d) for d in virtual), key=itemgetter("serial_number"))
     return {
         **extra,
         "account_id": account,
@@ -486,6 +548,7 @@ def main():
     argument_spec = dict(
         user_names=dict(type="list", elements="str", default=[]),
         details=dict(type="bool", default=False),
+        device_kinds=dict(type="bool", default=False),
         report_timeout=dict(type="int", default=60),
         confirm_without_mfa=dict(type="bool", default=False),
         virtual_devices=dict(type="bool", default=False),
@@ -505,6 +568,7 @@ def main():
             confirm_without_mfa=module.params["confirm_without_mfa"],
             virtual_devices=module.params["virtual_devices"],
             skip_unknown_users=module.params["skip_unknown_users"],
+            device_kinds=module.params["device_kinds"],
         )
     except AnsibleIAMError as e:
         module.fail_json_aws_error(e)

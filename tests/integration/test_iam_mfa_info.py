@@ -161,6 +161,25 @@ def test_thousand_users_are_audited_in_four_calls(fresh_aws, ansible):
     assert result["summary"]["users_with_mfa"] == 3
     assert result["summary"]["users_without_mfa_names"] == names[3:]
 
+    # The kind of everyone's MFA costs one listing more: the three have authenticator apps.
+    fresh_aws.reset_calls()
+    kinds = audit(ansible, device_kinds=True)
+    assert Counter(call["action"] for call in fresh_aws.calls()) == Counter(
+        {"GenerateCredentialReport": 1, "GetCredentialReport": 1, "GetAccountSummary": 1, "ListVirtualMFADevices": 1})
+    assert [(user["user_name"], [device["kind"] for device in user["mfa_devices"]]) for user in kinds["users"] if "mfa_devices" in user] == [
+        (name, ["virtual"]) for name in names[:3]]
+
+
+def test_device_kinds_list_the_devices_only_of_users_with_mfa_of_another_kind(fresh_aws, ansible, team):
+    fresh_aws.register_passkey("carol")
+    result = audit(ansible, device_kinds=True)
+    devices = {user["user_name"]: [(device["kind"], device["serial_number"]) for device in user.get("mfa_devices", [])] for user in result["users"]}
+    assert devices["alice"] == [("virtual", team["alice"])] and devices["dave"] == [("hardware", "GAHT12345678")] and devices["bob"] == []
+    assert [kind for kind, _serial in devices["carol"]] == ["fido"]
+    # Only carol's and dave's devices are listed: alice's app is in the virtual devices' listing, bob has no MFA.
+    assert Counter(actions(fresh_aws))["ListMFADevices"] == 2 and Counter(actions(fresh_aws))["ListVirtualMFADevices"] == 1
+    assert result["summary"]["users_without_mfa_names"] == ["bob"]
+
 
 def test_throttling_of_30_percent_of_calls_is_retried(fresh_aws, ansible, team):
     fresh_aws.throttle(0.3, service="iam", seed=7)

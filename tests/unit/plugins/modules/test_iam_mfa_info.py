@@ -62,13 +62,34 @@ class UserPages:
         return {"Users": users}
 
 
+class VirtualPages:
+    """ListVirtualMFADevices: the virtual devices enabled for the users, then the extra ones (root's, unassigned)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def paginate(self, AssignmentStatus):
+        assert AssignmentStatus == "Any"
+        self.client.calls.append("ListVirtualMFADevices")
+        return self
+
+    def build_full_result(self):
+        listed = [
+            {"SerialNumber": entry["SerialNumber"], "EnableDate": entry["EnableDate"],
+             "User": {"UserName": name, "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}", "CreateDate": ENABLED}}
+            for name, entries in self.client.devices.items() for entry in entries if ":mfa/" in entry["SerialNumber"]
+        ]
+        return {"VirtualMFADevices": listed + self.client.other_virtual}
+
+
 class IAM:
     """An IAM client of one account: a credential report, the live users, their devices and the root user's MFA."""
 
-    def __init__(self, report_rows, live_users=None, devices=None, root_mfa=False):
+    def __init__(self, report_rows, live_users=None, devices=None, root_mfa=False, other_virtual=()):
         self.report = "\n".join([HEADER, row("<root_account>", root_mfa, "not_supported")] + report_rows) + "\n"
         self.live_users = live_users if live_users is not None else [r.split(",")[0] for r in report_rows]
         self.devices = devices or {}
+        self.other_virtual = list(other_virtual)
         self.root_mfa = root_mfa
         self.calls = []
 
@@ -85,8 +106,7 @@ class IAM:
         return {"SummaryMap": {"Users": len(self.live_users), "AccountMFAEnabled": int(self.root_mfa)}}
 
     def get_paginator(self, operation):
-        assert operation in ("list_mfa_devices", "list_users")
-        return Paginator(self) if operation == "list_mfa_devices" else UserPages(self)
+        return {"list_mfa_devices": Paginator, "list_users": UserPages, "list_virtual_mfa_devices": VirtualPages}[operation](self)
 
     def get_user(self, UserName):
         self.calls.append(("GetUser", UserName))
@@ -243,3 +263,57 @@ def test_details_find_users_created_after_the_report_with_one_listing():
     assert client.calls.count("ListUsers") == 1
     zoe = result["users"][1]
     assert (zoe["user_name"], zoe["mfa_active"], zoe["mfa_devices"], zoe["password_enabled"]) == ("zoe", False, [], None)
+
+
+def kinds_fleet():
+    """alice (app), bob (nothing), dave (hardware token), erin (app since the report), fay (passkey), gone (deleted since the
+    report), zoe (created since the report, with an app); the root user's app and an unassigned device are listed too."""
+    devices = {
+        "alice": [device("alice", f"arn:aws:iam::{ACCOUNT}:mfa/alice")],
+        "dave": [device("dave", "GAHT12345678")],
+        "erin": [device("erin", f"arn:aws:iam::{ACCOUNT}:mfa/erin")],
+        "fay": [device("fay", f"arn:aws:iam::{ACCOUNT}:u2f/user/fay/key-ABC")],
+        "zoe": [device("zoe", f"arn:aws:iam::{ACCOUNT}:mfa/zoe")],
+    }
+    other = [
+        {"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device", "EnableDate": ENABLED,
+         "User": {"Arn": f"arn:aws:iam::{ACCOUNT}:root", "UserId": ACCOUNT, "CreateDate": ENABLED}},
+        {"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/spare"},
+    ]
+    rows = [row("alice", True), row("bob", False), row("dave", True), row("erin", False), row("fay", True), row("gone", True)]
+    return IAM(rows, live_users=["alice", "bob", "dave", "erin", "fay", "zoe"], devices=devices, other_virtual=other)
+
+
+def test_device_kinds_name_the_virtual_devices_from_one_listing_and_list_only_users_with_mfa_of_another_kind():
+    client = kinds_fleet()
+    result = audit_account(client, [], False, report_timeout=60, device_kinds=True)
+    assert client.calls.count("ListVirtualMFADevices") == 1 and "ListUsers" not in client.calls
+    assert sorted(call[1] for call in client.calls if call[0] == "ListMFADevices") == ["dave", "fay", "gone"]
+    users = {user["user_name"]: user for user in result["users"]}
+    assert sorted(users) == ["alice", "bob", "dave", "erin", "fay", "zoe"]
+    kinds = {name: [d["kind"] for d in user.get("mfa_devices", [])] for name, user in users.items()}
+    assert kinds == {"alice": ["virtual"], "bob": [], "dave": ["hardware"], "erin": ["virtual"], "fay": ["fido"], "zoe": ["virtual"]}
+    assert "mfa_devices" not in users["bob"] and users["bob"]["mfa_active"] is False
+    # The listing is current where the report may be four hours old.
+    assert users["erin"]["mfa_active"] is True
+    assert (users["zoe"]["mfa_active"], users["zoe"]["password_enabled"]) == (True, None)
+    assert users["alice"]["mfa_devices"] == [
+        {"serial_number": f"arn:aws:iam::{ACCOUNT}:mfa/alice", "kind": "virtual", "user_name": "alice", "enable_date": "2025-01-15T10:02:11+00:00"}
+    ]
+    assert result["summary"]["users_without_mfa_names"] == ["bob"]
+    assert "virtual_mfa_devices" not in result
+
+
+def test_device_kinds_and_virtual_devices_share_one_listing():
+    client = kinds_fleet()
+    result = audit_account(client, [], False, report_timeout=60, device_kinds=True, virtual_devices=True)
+    assert client.calls.count("ListVirtualMFADevices") == 1
+    assert len(result["virtual_mfa_devices"]) == 5
+
+
+def test_details_take_precedence_over_device_kinds():
+    client = kinds_fleet()
+    result = audit_account(client, [], True, report_timeout=60, device_kinds=True)
+    assert "ListVirtualMFADevices" not in client.calls
+    assert sorted(call[1] for call in client.calls if call[0] == "ListMFADevices") == ["alice", "bob", "dave", "erin", "fay", "gone", "zoe"]
+    assert [user["user_name"] for user in result["users"] if user["mfa_devices"] == []] == ["bob"]
