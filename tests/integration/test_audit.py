@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from local_aws import is_write
@@ -105,3 +107,27 @@ def test_the_number_of_tasks_does_not_grow_with_the_users(fresh_aws, ansible, tm
     tasks_large = Counter(task["host"] for task in result_large.task_results)
     assert tasks_small == tasks_large
     assert all(len(iam.list_mfa_devices(UserName=f"u{index}")["MFADevices"]) == 1 for index in range(1, 13))
+
+
+def test_the_report_names_what_enroll_would_do_for_each_kind_of_user(fresh_aws, ansible, tmp_path):
+    fleet = Fleet(fresh_aws, tmp_path, accounts=("lab",), users=("dan", "erin", "frank", "gus"))
+    iam = fleet.iam("lab")
+    # dan: a device left unassigned, whose seed nobody stored; erin: her device's name is taken by frank's device.
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="dan")
+    taken = iam.create_virtual_mfa_device(VirtualMFADeviceName="erin")["VirtualMFADevice"]
+    totp = pyotp.TOTP(taken["Base32StringSeed"].decode("ascii"))
+    now = time.time()
+    iam.enable_mfa_device(UserName="frank", SerialNumber=taken["SerialNumber"],
+                          AuthenticationCode1=totp.at(now - totp.interval), AuthenticationCode2=totp.at(now))
+
+    report, markdown = run_audit(fleet, ansible, tmp_path / "report")
+
+    plan = report["accounts"][0]["enroll_plan"]
+    assert [entry["user_name"] for entry in plan["recreate"]] == ["dan"] and [entry["user_name"] for entry in plan["conflicts"]] == ["erin"]
+    assert "| dan | **no** | - | delete its unassigned device, create and enable a new one |" in markdown
+    assert "| erin | **no** | - | nothing (name taken by another user's device) |" in markdown
+    assert "| frank | yes | virtual | nothing |" in markdown
+    assert "| gus | **no** | - | create and enable a virtual device |" in markdown
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows[rows.index("| User | MFA | Device kinds | An enroll run would |") + 2:][:4]] == [
+        "| dan", "| erin", "| frank", "| gus"]
