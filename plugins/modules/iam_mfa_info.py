@@ -482,10 +482,15 @@ def settle_kinds(client, users, virtual):
             users[user_name] = new_user_entry(user)  # created since AWS generated the report
         if "mfa_devices" not in users[user_name]:
             set_devices(users[user_name], devices)
-    for user_name in [name for name, user in users.items() if "mfa_devices" not in user and user["mfa_active"]]:
+    list_devices(client, users, [name for name, user in users.items() if "mfa_devices" not in user and user["mfa_active"]])
+
+
+def list_devices(client, users, user_names):
+    """List the MFA devices of those users of the result; leave out those deleted since AWS generated the report."""
+    for user_name in user_names:
         devices = devices_or_none(client, user_name)
         if devices is None:
-            del users[user_name]  # deleted since AWS generated the report
+            del users[user_name]
         else:
             set_devices(users[user_name], devices)
 
@@ -515,13 +520,7 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
         for user in list_iam_users(client):
             if user["UserName"] not in users:
                 users[user["UserName"]] = new_user_entry(user)
-        unlisted = [name for name, user in users.items() if "mfa_devices" not in user and (details or not user["mfa_active"])]
-        for user_name in unlisted:
-            devices = devices_or_none(client, user_name)
-            if devices is None:
-                del users[user_name]  # deleted since AWS generated the report
-            else:
-                set_devices(users[user_name], devices)
+        list_devices(client, users, [name for name, user in users.items() if "mfa_devices" not in user and (details or not user["mfa_active"])])
 
     # One listing serves both the kinds and the virtual devices of the result.
     virtual = list_virtual_devices(client) if virtual_devices or (device_kinds and not details) else None
