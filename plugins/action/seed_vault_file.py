@@ -21,6 +21,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import merge
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import user_name_problem
+from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock
 from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
     check_writable,
     encryption_secret,
@@ -35,7 +36,7 @@ _HEADER = "# MFA seeds written by mfa.aws.seed_vault_file: user name -> serial_n
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("path", "seeds", "remove", "vault_id", "mode", "check_writable", "return_seeds", "users"))
+    _VALID_ARGS = frozenset(("path", "seeds", "remove", "vault_id", "mode", "check_writable", "return_seeds", "users", "lock_timeout"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
@@ -59,6 +60,7 @@ class ActionModule(ActionBase):
                 check_writable=dict(type="bool", default=False),
                 return_seeds=dict(type="bool", default=False),
                 users=dict(type="list", elements="str"),
+                lock_timeout=dict(type="int", default=300),
             ),
         )[1]
         path = args["path"]
@@ -66,23 +68,30 @@ class ActionModule(ActionBase):
         mode = validated_mode(args["mode"])
         vault = VaultLib(self._loader._vault.secrets)  # pylint: disable=protected-access
 
-        before = _read(vault, path)
-        after = dict(before)
-        for user in args["remove"]:
-            after.pop(user, None)
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-        for user, entry in seeds.items():
-            after[user] = merged_entry(before.get(user), entry, now)
-
         if args["check_writable"]:
             encryption_secret(vault, args["vault_id"])
             check_writable(path)
+        # Read first, so that a file that cannot be read fails at once, before any wait for the lock.
+        before = _read(vault, path)
+        after = _merged(before, seeds, args["remove"])
+        if not self._task.check_mode and (seeds or args["remove"]):
+            # Read, merge, write and read back under the lock beside the file, once no other run holds the account's lease:
+            # a writer that merged an older read would drop the entries written meanwhile, seeds that AWS never returns again.
+            try:
+                with _account_lock.free(_account_lock.lock_path(path), _account_lock.this_run(), args["lock_timeout"]):
+                    before = _read(vault, path)
+                    after = _merged(before, seeds, args["remove"])
+                    if after != before:
+                        secret_id, secret = encryption_secret(vault, args["vault_id"])
+                        write_atomically(path, vault.encrypt(_HEADER + yaml.safe_dump(after, default_flow_style=False), secret, vault_id=secret_id), mode)
+                        if _read(vault, path) != after:
+                            raise AnsibleActionFail(
+                                f"{path} does not read back as written although this run holds its lock: a program that takes no lock "
+                                "(an editor, a copy) wrote it meanwhile, or the file system failed; stop it and run again"
+                            )
+            except _account_lock.LockError as e:
+                raise AnsibleActionFail(str(e)) from None
         changed = after != before
-        if changed and not self._task.check_mode:
-            secret_id, secret = encryption_secret(vault, args["vault_id"])
-            write_atomically(path, vault.encrypt(_HEADER + yaml.safe_dump(after, default_flow_style=False), secret, vault_id=secret_id), mode)
-            if _read(vault, path) != after:
-                raise AnsibleActionFail(f"{path} does not read back as written: check the file system and the vault secret")
 
         shown = sorted(user for user in after if args["users"] is None or user in args["users"])
         result.update(
@@ -96,6 +105,17 @@ class ActionModule(ActionBase):
         if self._task.diff:
             result["diff"] = dict(before=public_entries(before), after=public_entries(after), before_header=path, after_header=path)
         return result
+
+
+def _merged(before, seeds, remove):
+    """The entries after dropping the users of remove and storing seeds (a stored entry of the same device keeps its created time)."""
+    after = dict(before)
+    for user in remove:
+        after.pop(user, None)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    for user, entry in seeds.items():
+        after[user] = merged_entry(before.get(user), entry, now)
+    return after
 
 
 def _validated_seeds(seeds):

@@ -17,6 +17,9 @@ description:
   - Encrypts with a vault secret of the current run (C(--vault-id), C(--vault-password-file)), writes a temporary file in the
     same directory with the file mode O(mode) and renames it over the old file, then reads the file back and compares it with
     what it meant to write.
+  - Reads, merges, writes and reads back under an exclusive lock on the file C(<path>.lock) beside it, so that two runs that write one
+    file at once never drop each other's seeds; and, when a run holds that account's lock (M(mfa.aws.account_lock)), another run
+    waits for it to finish, up to O(lock_timeout) seconds.
   - With neither O(seeds) nor O(remove) it only reads the file and returns which device each stored seed belongs to.
   - Runs entirely on the controller; the seeds never leave it.
 author:
@@ -71,6 +74,13 @@ options:
       - Octal file mode of the written file. No access for others is allowed.
     type: str
     default: "0600"
+  lock_timeout:
+    description:
+      - How many seconds to wait, before a write, for another run that holds the account's lock (M(mfa.aws.account_lock) on
+        C(<path>.lock)) to let go of it. The task then fails with C(another run is working on account ...) and writes nothing.
+    type: int
+    default: 300
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -97,6 +107,7 @@ notes:
   - Read the file with M(ansible.builtin.include_vars) and its C(name) option, since user names can contain characters that
     variable names cannot.
 seealso:
+  - module: mfa.aws.account_lock
   - module: mfa.aws.iam_virtual_mfa
   - plugin: mfa.aws.totp
     plugin_type: lookup
