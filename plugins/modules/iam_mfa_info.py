@@ -79,7 +79,8 @@ options:
   virtual_devices:
     description:
       - Also return every virtual MFA device of the account, assigned or not (RV(virtual_mfa_devices)), with one C(ListVirtualMFADevices) call
-        per thousand devices.
+        per thousand devices, and the tags of each device that is enabled for nobody, one C(ListMFADeviceTags) call each (there are none
+        but the leftovers of interrupted runs and the devices that wait for codes people type).
     type: bool
     default: false
     version_added: 0.1.0
@@ -339,6 +340,17 @@ virtual_mfa_devices:
       returned: always
       type: str
       sample: "2025-01-15T10:02:11+00:00"
+    tags:
+      description:
+        - The tags of a device that is enabled for nobody, V(null) for a device enabled for a user (AWS's listing carries no tags).
+        - A device that the P(mfa.aws.enroll#role) role created has C(mfa.aws/run) (the run that created it) and C(mfa.aws/created).
+      returned: always
+      type: dict
+      sample:
+        managed-by: mfa.aws
+        mfa.aws/run: controller01:41234:8812734
+        mfa.aws/created: "2026-12-04T17:00:00+00:00"
+      version_added: 0.2.0
 summary:
   description: Counts of the account's MFA state.
   returned: always
@@ -394,6 +406,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._credential_report import 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import account_mfa_enabled
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_device_tags
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_user_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_virtual_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_mfa_device
@@ -455,10 +468,13 @@ def new_user_entry(user):
     }
 
 
-def virtual_device_entry(device):
-    """A virtual device of the result: where it is and whom it is enabled for."""
+def virtual_device_entry(client, device):
+    """A virtual device of the result: where it is and whom it is enabled for; the tags of an unassigned one, which say
+    which run created it (ListMFADeviceTags: AWS's listing carries no tags)."""
     normalized = normalize_virtual_device(device)
-    return {key: normalized.get(key) for key in ("serial_number", "path", "name", "user_name", "enable_date")}
+    entry = {key: normalized.get(key) for key in ("serial_number", "path", "name", "user_name", "enable_date")}
+    entry["tags"] = None if device.get("User") else list_device_tags(client, serial_number=entry["serial_number"])
+    return entry
 
 
 def enabled_virtual_devices(virtual):
@@ -531,7 +547,7 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
     user_list = sorted(users.values(), key=itemgetter("user_name"))
     extra = {"unknown_users": unknown} if skip_unknown_users else {}
     if virtual_devices:
-        extra["virtual_mfa_devices"] = sorted((virtual_device_entry(d) for d in virtual), key=itemgetter("serial_number"))
+        extra["virtual_mfa_devices"] = sorted((virtual_device_entry(client, d) for d in virtual), key=itemgetter("serial_number"))
     return {
         **extra,
         "account_id": account,

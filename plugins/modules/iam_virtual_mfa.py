@@ -101,6 +101,14 @@ options:
             as O(force).
         type: bool
         default: false
+      exclusive:
+        description:
+          - With O(devices[].state=present), only create the device. When a device of that path and name exists already (another run
+            created it after this one listed the account, say), fail for this item and change nothing of that device, whose seed is
+            the other run's.
+        type: bool
+        default: false
+        version_added: 0.2.0
   list_first:
     description:
       - With O(devices), whether to list the account's virtual MFA devices (C(ListVirtualMFADevices)) before acting on any.
@@ -589,6 +597,11 @@ def ensure_devices(client, check_mode, items, list_first=True):
                 device = current(key)
                 result = None
             if result is None:
+                if device is not None and item["state"] == "present" and item.get("exclusive"):
+                    raise AnsibleIAMError(
+                        message=f"a device with that path and name exists already, {device['serial_number']}: another run may have created it "
+                        "meanwhile, and its seed is that run's; wait for it to finish or run later"
+                    )
                 if device is not None and item["state"] == "present" and item["tags"] is not None and key not in exact_tags:
                     device = dict(device, tags=list_device_tags(client, serial_number=device["serial_number"]))
                 result = ensure_device(client, check_mode, device, item)
@@ -693,6 +706,7 @@ def main():
         tags=dict(type="dict"),
         purge_tags=dict(type="bool", default=True),
         force=dict(type="bool", default=False),
+        exclusive=dict(type="bool", default=False),
     )
     argument_spec = dict(
         name=dict(type="str"),

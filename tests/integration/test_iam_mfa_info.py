@@ -196,7 +196,7 @@ def test_throttling_of_30_percent_of_calls_is_retried(fresh_aws, ansible, team):
 
 def test_confirm_without_mfa_lists_only_the_users_the_report_says_lack_it(fresh_aws, ansible, team):
     iam = fresh_aws.client("iam")
-    iam.create_virtual_mfa_device(VirtualMFADeviceName="spare", Path="/pool/")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="spare", Path="/pool/", Tags=[{"Key": "mfa.aws/run", "Value": "ctl:1:1"}])
     fresh_aws.reset_calls()
 
     result = audit(ansible, confirm_without_mfa=True, virtual_devices=True)
@@ -204,11 +204,13 @@ def test_confirm_without_mfa_lists_only_the_users_the_report_says_lack_it(fresh_
     listed = Counter(call["action"] for call in fresh_aws.calls())
     assert listed["ListMFADevices"] == 2  # bob and carol, not alice and dave
     assert listed["ListVirtualMFADevices"] == 1
+    assert listed["ListMFADeviceTags"] == 1  # the unassigned device's only
     assert {user["user_name"] for user in result["users"] if "mfa_devices" in user} == {"bob", "carol"}
     assert result["virtual_mfa_devices"] == [
         {"serial_number": team["alice"], "path": "/", "name": "alice", "user_name": "alice",
-         "enable_date": result["virtual_mfa_devices"][0]["enable_date"]},
-        {"serial_number": f"arn:aws:iam::{ACCOUNT}:mfa/pool/spare", "path": "/pool/", "name": "spare", "user_name": None, "enable_date": None},
+         "enable_date": result["virtual_mfa_devices"][0]["enable_date"], "tags": None},
+        {"serial_number": f"arn:aws:iam::{ACCOUNT}:mfa/pool/spare", "path": "/pool/", "name": "spare", "user_name": None, "enable_date": None,
+         "tags": {"mfa.aws/run": "ctl:1:1"}},
     ]
     assert result["virtual_mfa_devices"][0]["enable_date"]
     assert not any(is_write(action) for action in listed)

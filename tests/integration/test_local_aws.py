@@ -429,12 +429,13 @@ def test_create_returns_a_seed_and_a_png_qr_code_and_records_the_seed(fresh_aws:
     assert seed in fresh_aws.issued_seeds()
 
 
-def test_tags_given_at_creation_are_returned_and_listed(iam: Any) -> None:
+def test_tags_given_at_creation_are_returned_and_kept_but_not_listed(iam: Any) -> None:
     tags = [{"Key": "owner", "Value": "alice"}, {"Key": "team", "Value": "blue"}]
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice", Tags=tags)["VirtualMFADevice"]
 
     assert device["Tags"] == tags
-    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"][0]["Tags"] == tags
+    # AWS's resource listings leave tags out: ListMFADeviceTags reads them.
+    assert "Tags" not in iam.list_virtual_mfa_devices()["VirtualMFADevices"][0]
     assert iam.list_mfa_device_tags(SerialNumber=device["SerialNumber"])["Tags"] == tags
 
 

@@ -157,8 +157,9 @@ def _qr_code_png(label: str, seed: str) -> bytes:
     return png.getvalue()
 
 
-def _listed_device(call: IamCall, device: VirtualMfaDevice) -> dict[str, object]:
-    """A virtual device as ListVirtualMFADevices shows it: never with its seed or QR code."""
+def _listed_device(device: VirtualMfaDevice) -> dict[str, object]:
+    """A virtual device as ListVirtualMFADevices shows it: never with its seed or QR code, and without its tags (AWS's
+    resource-listing calls leave tags out: ListMFADeviceTags reads them)."""
     user = device.user
     return {
         "SerialNumber": device.serial_number,
@@ -166,7 +167,6 @@ def _listed_device(call: IamCall, device: VirtualMfaDevice) -> dict[str, object]
             "Path": user.path, "UserName": user.name, "UserId": user.id, "Arn": user.arn, "CreateDate": user.create_date,
         },
         "EnableDate": device.enable_date,
-        "Tags": _tag_list(call.state.device_tags.get(call.device_key(device.serial_number), {})) or None,
     }
 
 
@@ -223,7 +223,7 @@ def delete_virtual_mfa_device(call: IamCall) -> Response:
 
 
 def list_virtual_mfa_devices(call: IamCall) -> Response:
-    """Stable order and paging, tags, and never a seed or QR code."""
+    """Stable order and paging, never a seed, a QR code or tags."""
     status = call.param("AssignmentStatus") or "Any"
     devices = [
         device for device in call.backend.virtual_mfa_devices.values()
@@ -231,7 +231,7 @@ def list_virtual_mfa_devices(call: IamCall) -> Response:
     ]
     page, marker = _page(call, devices, lambda device: device.serial_number)
     return call.respond({
-        "VirtualMFADevices": [_listed_device(call, device) for device in page],
+        "VirtualMFADevices": [_listed_device(device) for device in page],
         "IsTruncated": marker is not None,
         "Marker": marker,
     })

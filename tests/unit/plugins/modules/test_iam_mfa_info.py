@@ -82,6 +82,22 @@ class VirtualPages:
         return {"VirtualMFADevices": listed + self.client.other_virtual}
 
 
+class TagPages:
+    """ListMFADeviceTags: a tag naming the device."""
+
+    def __init__(self, client):
+        self.client = client
+        self.serial_number = None
+
+    def paginate(self, SerialNumber):
+        self.client.calls.append(("ListMFADeviceTags", SerialNumber))
+        self.serial_number = SerialNumber
+        return self
+
+    def build_full_result(self):
+        return {"Tags": [{"Key": "serial", "Value": self.serial_number}]}
+
+
 class IAM:
     """An IAM client of one account: a credential report, the live users, their devices and the root user's MFA."""
 
@@ -106,7 +122,8 @@ class IAM:
         return {"SummaryMap": {"Users": len(self.live_users), "AccountMFAEnabled": int(self.root_mfa)}}
 
     def get_paginator(self, operation):
-        return {"list_mfa_devices": Paginator, "list_users": UserPages, "list_virtual_mfa_devices": VirtualPages}[operation](self)
+        return {"list_mfa_devices": Paginator, "list_users": UserPages, "list_virtual_mfa_devices": VirtualPages,
+                "list_mfa_device_tags": TagPages}[operation](self)
 
     def get_user(self, UserName):
         self.calls.append(("GetUser", UserName))
@@ -309,6 +326,11 @@ def test_device_kinds_and_virtual_devices_share_one_listing():
     result = audit_account(client, [], False, report_timeout=60, device_kinds=True, virtual_devices=True)
     assert client.calls.count("ListVirtualMFADevices") == 1
     assert len(result["virtual_mfa_devices"]) == 5
+    # AWS's listing has no tags: they are read for the unassigned device only (whose run may still be working on it).
+    spare = f"arn:aws:iam::{ACCOUNT}:mfa/spare"
+    assert [call for call in client.calls if call[0] == "ListMFADeviceTags"] == [("ListMFADeviceTags", spare)]
+    assert {device["serial_number"]: device["tags"] for device in result["virtual_mfa_devices"]}[spare] == {"serial": spare}
+    assert [device["tags"] for device in result["virtual_mfa_devices"] if device["serial_number"] != spare] == [None] * 4
 
 
 def test_details_take_precedence_over_device_kinds():
