@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The filters that plan the MFA lifecycle of an account's users: enrollment_plan, enrollment_seeds,
-rotation_plan, rotation_seeds and removal_plan (each documented in its own .yml file beside this one)."""
+rotation_plan, rotation_seeds, removal_plan and seedless_devices (each documented in its own .yml file beside this one)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,20 @@ import time
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import OtpError
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import totp_pair
 
 # A rotation creates the new device under the name that the current one does not have, so that old and
 # new coexist (AWS allows 8 devices per user) and an interrupted rotation finds its new device again.
 ROTATION_SUFFIX = "-2"
+
+# The tags that mark a device the role created: the run that created it and when. An unassigned device whose seed is not
+# stored is a leftover to delete, unless another run that may still be working created it: that run stores its seed soon.
+RUN_TAG = "mfa.aws/run"
+CREATED_TAG = "mfa.aws/created"
+# How long a claim of a run on another host is honoured (a run of this host is asked whether it still runs).
+CLAIM_SECONDS = 900
 
 
 def _checked(filter_name, info, name_format):
@@ -30,14 +38,46 @@ def _checked(filter_name, info, name_format):
     return {user["user_name"]: user for user in info["users"]}, {(device["path"], device["name"]): device for device in info["virtual_mfa_devices"]}
 
 
+def claim_tags(run_id, now=None):
+    """The tags that mark a device created now by the run run_id ({} without a run id)."""
+    if not run_id:
+        return {}
+    return {RUN_TAG: str(run_id), CREATED_TAG: _now(now).replace(microsecond=0).isoformat()}
+
+
+def other_claim(device, run_id=None, claim_seconds=CLAIM_SECONDS, now=None):
+    """Who else may still be working on the unassigned device (its run and creation time), or None.
+
+    A device's claim is its RUN_TAG and CREATED_TAG, read only for unassigned devices (iam_mfa_info's virtual_mfa_devices[].tags).
+    """
+    tags = device.get("tags") or {}
+    run = tags.get(RUN_TAG)
+    if not run or run == run_id or device.get("user_name"):
+        return None
+    try:
+        created = _now(tags[CREATED_TAG]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        created = 0
+    holder = dict(_account_lock.run_of(run), expires=created + claim_seconds)
+    if not _account_lock.run_is_alive(holder, _now(now).timestamp()):
+        return None
+    return {"serial_number": device["serial_number"], "run": run, "created": tags.get(CREATED_TAG)}
+
+
+def _new_device_tags(tags, run_id, now):
+    return dict(tags or {}, **claim_tags(run_id, now))
+
+
 def _device_changes(deletions, creations, tags):
     """The iam_virtual_mfa devices option that deletes, then creates, the devices of those plan entries."""
+    # Exclusive: a device that another run created after the listing this plan comes from is left to that run, whose seed it is.
     return [{"name": entry["name"], "path": entry["path"], "state": "absent"} for entry in deletions] + [
-        {"name": entry["name"], "path": entry["path"], "state": "present", "tags": dict(tags or {})} for entry in creations
+        {"name": entry["name"], "path": entry["path"], "state": "present", "tags": dict(tags or {}), "exclusive": True} for entry in creations
     ]
 
 
-def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", path="/", tags=None, typed_codes=None):
+def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", path="/", tags=None, typed_codes=None, run_id=None,
+                    claim_seconds=CLAIM_SECONDS, now=None):
     """What enrolling ``users`` (all users without MFA when empty) takes; see DOCUMENTATION."""
     account_users, devices = _checked("enrollment_plan", info, name_format)
     if typed_codes is not None and not isinstance(typed_codes, dict):
@@ -46,7 +86,7 @@ def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", pa
     enabled_users = {device["user_name"] for device in devices.values() if device.get("user_name")}
     wanted = list(dict.fromkeys(users)) if users else sorted(account_users)
 
-    plan = {"compliant": [], "unknown": [], "conflicts": [], "create": [], "recreate": [], "reuse": []}
+    plan = {"compliant": [], "unknown": [], "conflicts": [], "busy": [], "create": [], "recreate": [], "reuse": []}
     for user_name in wanted:
         if user_name not in account_users:
             plan["unknown"].append(user_name)
@@ -62,9 +102,11 @@ def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", pa
             plan["conflicts"].append({"user_name": user_name, "serial_number": device["serial_number"], "enabled_for": device["user_name"]})
         elif stored.get(user_name) == device["serial_number"]:
             plan["reuse"].append({"user_name": user_name, "serial_number": device["serial_number"]})
+        elif other_claim(device, run_id, claim_seconds, now):
+            plan["busy"].append(dict(other_claim(device, run_id, claim_seconds, now), user_name=user_name))
         else:
             plan["recreate"].append({"user_name": user_name, "name": name, "path": path, "serial_number": device["serial_number"]})
-    plan["iam_virtual_mfa_devices"] = _device_changes(plan["recreate"], plan["recreate"] + plan["create"], tags)
+    plan["iam_virtual_mfa_devices"] = _device_changes(plan["recreate"], plan["recreate"] + plan["create"], _new_device_tags(tags, run_id, now))
     plan["new_users"] = [entry["user_name"] for entry in plan["create"] + plan["recreate"]]
     plan["enable_users"] = plan["new_users"] + [entry["user_name"] for entry in plan["reuse"]]
     plan["ready_users"] = [user_name for user_name in plan["enable_users"] if typed_codes is None or user_name in typed_codes]
@@ -113,7 +155,8 @@ def rotation_slot(current_name, name_format, user_name):
     return name + ROTATION_SUFFIX if current_name == name else name
 
 
-def rotation_plan(info, entries=None, users=None, max_age_days=90, name_format="{user_name}", path="/", tags=None, now=None):
+def rotation_plan(info, entries=None, users=None, max_age_days=90, name_format="{user_name}", path="/", tags=None, now=None, run_id=None,
+                  claim_seconds=CLAIM_SECONDS, seedless=None):
     """What rotating the managed virtual MFA devices of ``users`` takes; see DOCUMENTATION."""
     account_users, devices = _checked("rotation_plan", info, name_format)
     if not isinstance(max_age_days, (int, float)) or isinstance(max_age_days, bool) or max_age_days < 0:
@@ -122,11 +165,42 @@ def rotation_plan(info, entries=None, users=None, max_age_days=90, name_format="
     by_serial = _serial_index(info)
     moment = _now(now)
     wanted = list(dict.fromkeys(users)) if users else sorted(entries)
+    # Enabled devices of the role whose seed no store holds: replaced when their user is named, since their seed is lost.
+    lost_seeds = {device["user_name"]: device for device in seedless or []}
 
-    plan = {key: [] for key in ("unknown", "unmanaged", "lost", "current", "conflicts", "start", "recreate", "enable", "retire", "finish", "revert")}
+    plan = {key: [] for key in ("unknown", "unmanaged", "lost", "current", "conflicts", "busy", "start", "recreate", "enable", "retire",
+                                "finish", "revert", "replacing")}
+
+    def start(user_name, old, **extra):
+        """A new device in the slot the old one does not take; False when that slot is taken."""
+        name = rotation_slot(old["name"], name_format, user_name)
+        taken = devices.get((path, name))
+        entry = dict({"user_name": user_name, "name": name, "path": path, "old_serial_number": old["serial_number"]}, **extra)
+        if taken is not None and taken.get("user_name"):
+            plan["conflicts"].append({"user_name": user_name, "serial_number": taken["serial_number"], "enabled_for": taken["user_name"]})
+            return False
+        if taken is not None and other_claim(taken, run_id, claim_seconds, moment):
+            plan["busy"].append(dict(other_claim(taken, run_id, claim_seconds, moment), user_name=user_name))
+            return False
+        if taken is None:
+            plan["start"].append(entry)
+        else:
+            plan["recreate"].append(dict(entry, serial_number=taken["serial_number"]))
+        return True
+
+    def retire(user_name, old):
+        plan["retire"].append({"user_name": user_name, "serial_number": old["serial_number"], "name": old["name"], "path": old["path"]})
+        plan["finish"].append(user_name)
+
     for user_name in wanted:
         entry = entries.get(user_name)
         if entry is None:
+            if users and user_name in lost_seeds:
+                # A seed lost for good: a new device replaces the one nobody can compute codes for.
+                if start(user_name, lost_seeds[user_name], lost_seed=True):
+                    retire(user_name, lost_seeds[user_name])
+                    plan["replacing"].append(user_name)
+                continue
             plan["unknown" if user_name not in account_users else "unmanaged"].append(user_name)
             continue
         serial, previous = entry["serial_number"], entry.get("previous_serial_number")
@@ -150,25 +224,21 @@ def rotation_plan(info, entries=None, users=None, max_age_days=90, name_format="
                 plan["retire"].append({"user_name": user_name, "serial_number": previous, "name": old["name"], "path": old["path"]})
             plan["finish"].append(user_name)
             continue
+        if device is not None and device.get("user_name") is None and user_name in lost_seeds:
+            # The replacement of a lost seed that an earlier run stored and did not enable yet.
+            plan["enable"].append({"user_name": user_name, "serial_number": serial})
+            retire(user_name, lost_seeds[user_name])
+            plan["replacing"].append(user_name)
+            continue
         if device is None or device.get("user_name") != user_name:
             plan["unmanaged"].append(user_name)
             continue
         if _age_days(entry.get("created"), moment) < max_age_days:
             plan["current"].append(user_name)
             continue
-        name = rotation_slot(device["name"], name_format, user_name)
-        taken = devices.get((path, name))
-        start = {"user_name": user_name, "name": name, "path": path, "old_serial_number": serial}
-        if taken is not None and taken.get("user_name"):
-            plan["conflicts"].append({"user_name": user_name, "serial_number": taken["serial_number"], "enabled_for": taken["user_name"]})
-            continue
-        if taken is None:
-            plan["start"].append(start)
-        else:
-            plan["recreate"].append(dict(start, serial_number=taken["serial_number"]))
-        plan["retire"].append({"user_name": user_name, "serial_number": serial, "name": device["name"], "path": device["path"]})
-        plan["finish"].append(user_name)
-    plan["iam_virtual_mfa_devices"] = _device_changes(plan["recreate"], plan["recreate"] + plan["start"], tags)
+        if start(user_name, device):
+            retire(user_name, device)
+    plan["iam_virtual_mfa_devices"] = _device_changes(plan["recreate"], plan["recreate"] + plan["start"], _new_device_tags(tags, run_id, moment))
     plan["retire_devices"] = [{"name": entry["name"], "path": entry["path"], "state": "absent", "force": True} for entry in plan["retire"]]
     return plan
 
@@ -177,9 +247,15 @@ def rotation_seeds(created, plan, seeds):
     """The entries that record the rotations the plan started: the new device's seed, the old one kept as previous."""
     if not isinstance(seeds, dict):
         raise AnsibleFilterError("rotation_seeds needs the stored seeds of the users being rotated (return_seeds of the seed store)")
-    new = enrollment_seeds(created, {"create": plan.get("start", []), "recreate": plan.get("recreate", [])})
+    starts = plan.get("start", []) + plan.get("recreate", [])
+    new = enrollment_seeds(created, {"create": starts})
+    lost_seed = {start["user_name"] for start in starts if start.get("lost_seed")}
     entries = {}
     for user_name, entry in new.items():
+        if user_name in lost_seed:
+            # Nothing to keep of a device whose seed is lost: the new entry stands alone, and its device is enabled next.
+            entries[user_name] = entry
+            continue
         current = seeds.get(user_name)
         if not current:
             raise AnsibleFilterError(f"the seed store holds no seed for {user_name}, whose device is being rotated: run again")
@@ -211,15 +287,19 @@ def current_seeds(seeds):
     return {user_name: {key: value for key, value in entry.items() if key != "previous"} for user_name, entry in seeds.items()}
 
 
-def enable_devices(seeds, users, rotating=False, at=None):
-    """The iam_mfa_enable devices that enable the stored device of each of users with two codes of its stored seed."""
+def enable_devices(seeds, users, rotating=False, at=None, replacing=None):
+    """The iam_mfa_enable devices that enable the stored device of each of users with two codes of its stored seed.
+
+    With rotating, only the entries of a rotation (those with a previous entry), and those of the users of replacing (whose
+    lost seed a new device replaces).
+    """
     if not isinstance(seeds, dict) or not isinstance(users, list):
         raise AnsibleFilterError("enable_devices needs the stored seeds (return_seeds of the seed store) and a list of user names")
     moment = time.time() if at is None else at
     devices = []
     for user_name in users:
         entry = seeds.get(user_name)
-        if not entry or (rotating and not entry.get("previous")):
+        if not entry or (rotating and not entry.get("previous") and user_name not in (replacing or [])):
             continue
         try:
             codes = totp_pair(entry["base32_seed"], moment)
@@ -228,6 +308,38 @@ def enable_devices(seeds, users, rotating=False, at=None):
         devices.append({"user_name": user_name, "serial_number": entry["serial_number"],
                         "authentication_code_1": codes[0], "authentication_code_2": codes[1]})
     return devices
+
+
+def _stored_serials(entries):
+    """The serial numbers of the devices whose seed a store holds (entries without seeds: serial_number, previous_serial_number)."""
+    return {entry.get(key) for entry in (entries or {}).values() for key in ("serial_number", "previous_serial_number")} - {None}
+
+
+def _made_by_the_role(tags, managed_tags):
+    tags = tags or {}
+    return RUN_TAG in tags or bool(managed_tags) and all(tags.get(key) == str(value) for key, value in managed_tags.items())
+
+
+def seedless_devices(info, entries=None, name_format="{user_name}", path="/", tagged=None, managed_tags=None):
+    """The enabled virtual devices, named as the role names them, whose seed no store holds; see DOCUMENTATION."""
+    if not isinstance(info, dict) or not isinstance(info.get("virtual_mfa_devices"), list):
+        raise AnsibleFilterError("seedless_devices needs a result with virtual_mfa_devices (mfa.aws.iam_mfa_info with virtual_devices=true, "
+                                 "or mfa.aws.iam_virtual_mfa_info)")
+    if "{user_name}" not in name_format:
+        raise AnsibleFilterError("name_format must contain {user_name}, so that every user gets a device of their own")
+    stored = _stored_serials(entries)
+    found = []
+    for device in info["virtual_mfa_devices"]:
+        user_name = device.get("user_name")
+        if not user_name or device["serial_number"] in stored or device.get("path") != path:
+            continue
+        name = name_format.format(user_name=user_name)
+        if device.get("name") in (name, name + ROTATION_SUFFIX):
+            found.append({key: device[key] for key in ("user_name", "serial_number", "name", "path")})
+    if tagged is None or tagged is False:
+        return found
+    tags = {device["serial_number"]: device.get("tags") for device in (info["virtual_mfa_devices"] if tagged is True else tagged)}
+    return [device for device in found if _made_by_the_role(tags.get(device["serial_number"]), managed_tags)]
 
 
 def malformed_code_pairs(codes):
@@ -241,12 +353,13 @@ def malformed_code_pairs(codes):
     ]
 
 
-def removal_plan(info, entries=None, users=None, name_format="{user_name}", path="/"):
+def removal_plan(info, entries=None, users=None, name_format="{user_name}", path="/", run_id=None, claim_seconds=CLAIM_SECONDS, now=None):
     """What removing the MFA devices and stored seeds of ``users`` takes; see DOCUMENTATION."""
     account_users, devices = _checked("removal_plan", info, name_format)
     entries = entries or {}
     by_serial = _serial_index(info)
-    plan = {"unknown": [], "users": [], "deactivate": [], "delete": [], "drop": []}
+    stored_serials = _stored_serials(entries)
+    plan = {"unknown": [], "users": [], "busy": [], "deactivate": [], "delete": [], "drop": []}
     deleted = set()
     for user_name in dict.fromkeys(users or []):
         entry = entries.get(user_name) or {}
@@ -264,6 +377,10 @@ def removal_plan(info, entries=None, users=None, name_format="{user_name}", path
                 plan["deactivate"].append({"user_name": user_name, "serial_number": device["serial_number"], "state": "absent"})
         mine = False
         for device in candidates:
+            claim = device and device["serial_number"] not in stored_serials and other_claim(device, run_id, claim_seconds, now)
+            if claim:
+                plan["busy"].append(dict(claim, user_name=user_name))
+                continue
             if device and device.get("user_name") in (None, user_name) and device["serial_number"] not in deleted:
                 deleted.add(device["serial_number"])
                 plan["delete"].append({"name": device["name"], "path": device["path"], "state": "absent", "force": True})
@@ -290,4 +407,5 @@ class FilterModule:
             "malformed_code_pairs": malformed_code_pairs,
             "enable_devices": enable_devices,
             "removal_plan": removal_plan,
+            "seedless_devices": seedless_devices,
         }

@@ -89,11 +89,12 @@ def test_explicit_users_only_those_and_unknown_users_stop_before_any_change(flee
     fleet.assert_converged(users={"alice", "bob"})
 
 
-# A run stopped at each step: the role's own task files, run up to that step.
+# A run stopped at each step: the role's own task files, run up to that step. The run never lets go of the account's lock:
+# the next run takes it over, since the run that held it has ended.
 STOPS = {
-    "after create": ["read_state", "plan", "create"],
-    "after delivery": ["read_state", "plan", "create", "deliver"],
-    "before enable": ["read_state", "plan", "create", "deliver"],
+    "after create": ["lock", "read_state", "plan", "create"],
+    "after delivery": ["lock", "read_state", "plan", "create", "deliver"],
+    "before enable": ["lock", "read_state", "plan", "create", "deliver"],
 }
 
 

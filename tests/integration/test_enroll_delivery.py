@@ -72,7 +72,9 @@ def test_a_secret_store_alone_keeps_the_seeds_that_enable_the_devices(fleet, ans
     assert applied.rc == 0, applied.output
     assert changed_hosts(checked) == changed_hosts(applied) and changed_hosts(applied)["payments"] > 0
     assert_enabled_with(fleet, secret_entries(fleet, service))
-    assert not (fleet.seed_dir).exists()
+    # No seed on the controller's disk: the seed directory holds only the account's lock, let go of (empty).
+    lock = fleet.seed_dir / f"{fleet.accounts['payments']}.yml.lock"
+    assert list(fleet.seed_dir.iterdir()) == [lock] and lock.read_text(encoding="utf-8") == ""
     again = fleet.enroll(ansible, extra_vars=delivery)
     assert again.rc == 0 and changed_hosts(again) == {"payments": 0}, again.output
 
@@ -87,7 +89,7 @@ def test_several_stores_at_once_hold_the_same_seeds_and_a_stopped_copy_is_made_u
              "module_defaults": {"group/mfa.aws.aws": {key_name: f"{{{{ account_session_credentials.{key_name} | default(omit) }}}}"
                                                        for key_name in ("access_key", "secret_key", "session_token")}},
              "tasks": [{"name": f"step {step}", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": step}}
-                       for step in ("read_state", "plan", "create")] + [
+                       for step in ("lock", "read_state", "plan", "create")] + [
                  {"name": "primary store only", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": "store"},
                   "vars": {"__enroll_targets": ["vault_file"], "__enroll_put": "{{ __enroll_created | mfa.aws.enrollment_seeds(__enroll_plan) }}"}}]}]
     stopped = tmp_path / "stopped.yml"

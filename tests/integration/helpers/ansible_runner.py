@@ -92,17 +92,8 @@ class Ansible:
             "ANSIBLE_CALLBACKS_ENABLED": "results_dump",
         }
 
-    def playbook(
-        self,
-        playbook: str | Path,
-        extra_vars: dict[str, Any] | None = None,
-        check: bool = False,
-        diff: bool = False,
-        verbosity: int = 0,
-        inventory: str | Path | None = None,
-        env: dict[str, str] | None = None,
-    ) -> Result:
-        """Run a playbook given as a path, or as YAML text (anything with a line break)."""
+    def _prepare(self, playbook, extra_vars, check, diff, verbosity, inventory, env):
+        """(command, environment, results file) of one ansible-playbook run."""
         run = next(self._runs)
         if isinstance(playbook, str) and "\n" in playbook:
             path = self.workdir / f"playbook-{run}.yml"
@@ -120,22 +111,34 @@ class Ansible:
         command += ["--check"] * check + ["--diff"] * diff
         if verbosity:
             command.append("-" + "v" * verbosity)
-        completed = subprocess.run(
-            command,
-            env={**self.env, "MFA_AWS_TEST_RESULTS": str(results_file), **(env or {})},
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        return command, {**self.env, "MFA_AWS_TEST_RESULTS": str(results_file), **(env or {})}, results_file
+
+    def playbook(
+        self,
+        playbook: str | Path,
+        extra_vars: dict[str, Any] | None = None,
+        check: bool = False,
+        diff: bool = False,
+        verbosity: int = 0,
+        inventory: str | Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        """Run a playbook given as a path, or as YAML text (anything with a line break)."""
+        command, environment, results_file = self._prepare(playbook, extra_vars, check, diff, verbosity, inventory, env)
+        completed = subprocess.run(command, env=environment, cwd=self.workdir, capture_output=True, text=True, timeout=600, check=False)
+        return self._result(completed.returncode, completed.stdout, completed.stderr, results_file)
+
+    def start(self, playbook: str | Path, extra_vars: dict[str, Any] | None = None, inventory: str | Path | None = None,
+              env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start ansible-playbook in a session of its own (os.killpg stops it with its workers) and return at once."""
+        command, environment = self._prepare(playbook, extra_vars, False, False, 0, inventory, env)[:2]
+        return subprocess.Popen(command, env=environment, cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+
+    @staticmethod
+    def _result(rc: int, stdout: str, stderr: str, results_file: Path) -> Result:
         lines = results_file.read_text(encoding="utf-8").splitlines() if results_file.exists() else []
-        return Result(
-            rc=completed.returncode,
-            output=completed.stdout + completed.stderr,
-            recap=parse_recap(completed.stdout),
-            task_results=[json.loads(line) for line in lines],
-        )
+        return Result(rc=rc, output=stdout + stderr, recap=parse_recap(stdout), task_results=[json.loads(line) for line in lines])
 
     def module(self, fqcn: str, args: dict[str, Any], check: bool = False, diff: bool = False, verbosity: int = 0) -> Result:
         """Run one module on localhost; Result.result is its registered result."""

@@ -51,6 +51,15 @@ class Fleet:
             extra_vars={"enroll_vault_dir": str(self.seed_dir), **(extra_vars or {})}, env={**self.env, **(env or {})},
         )
 
+    def start_enroll(self, ansible, extra_vars=None, playbook=ENROLL):
+        """An enroll run started in the background (subprocess.Popen, in a session of its own)."""
+        return ansible.start(playbook, inventory=self.inventory, extra_vars={"enroll_vault_dir": str(self.seed_dir), **(extra_vars or {})},
+                             env=self.env)
+
+    def lock_file(self, name):
+        """The lock file of an account, beside its vault file."""
+        return self.seed_dir / f"{self.accounts[name]}.yml.lock"
+
     def stored(self, name):
         """The decrypted vault file of an account ({} when there is none)."""
         path = self.seed_dir / f"{self.accounts[name]}.yml"

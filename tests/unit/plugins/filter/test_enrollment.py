@@ -86,8 +86,8 @@ def test_the_plan_carries_the_devices_argument_deletions_first():
     plan = enrollment_plan(info({"bob": False, "carol": False}, [("/", "bob", None)]), tags={"team": "x"})
     assert plan["iam_virtual_mfa_devices"] == [
         {"name": "bob", "path": "/", "state": "absent"},
-        {"name": "bob", "path": "/", "state": "present", "tags": {"team": "x"}},
-        {"name": "carol", "path": "/", "state": "present", "tags": {"team": "x"}},
+        {"name": "bob", "path": "/", "state": "present", "tags": {"team": "x"}, "exclusive": True},
+        {"name": "carol", "path": "/", "state": "present", "tags": {"team": "x"}, "exclusive": True},
     ]
 
 
@@ -135,7 +135,7 @@ def test_the_filters_are_registered():
     assert filters["enrollment_plan"] is enrollment_plan and filters["enrollment_seeds"] is enrollment_seeds
     assert sorted(filters) == sorted(
         ["enrollment_plan", "enrollment_seeds", "rotation_plan", "rotation_seeds", "rotation_settled", "current_seeds", "removal_plan",
-         "malformed_code_pairs", "enable_devices"]
+         "malformed_code_pairs", "enable_devices", "seedless_devices"]
     )
 
 
@@ -161,7 +161,7 @@ def test_an_old_managed_device_is_rotated_to_the_other_name_and_retired():
     assert plan["start"] == [{"user_name": "alice", "name": "alice-2", "path": "/", "old_serial_number": ARN.format("/alice")}]
     assert plan["retire"] == [{"user_name": "alice", "serial_number": ARN.format("/alice"), "name": "alice", "path": "/"}]
     assert plan["finish"] == ["alice"]
-    assert plan["iam_virtual_mfa_devices"] == [{"name": "alice-2", "path": "/", "state": "present", "tags": {}}]
+    assert plan["iam_virtual_mfa_devices"] == [{"name": "alice-2", "path": "/", "state": "present", "tags": {}, "exclusive": True}]
     assert plan["retire_devices"] == [{"name": "alice", "path": "/", "state": "absent", "force": True}]
 
 
@@ -278,3 +278,108 @@ def test_enable_devices_gives_the_rfc_6238_pair_of_each_stored_seed_and_never_th
     with pytest.raises(AnsibleFilterError, match="the stored seed of alice cannot give codes") as raised:
         enable_devices({"alice": {"serial_number": "x", "base32_seed": "NOT-BASE32-1!"}}, ["alice"])
     assert "NOT-BASE32-1!" not in str(raised.value)
+
+
+# --- runs at once: claims of new devices, and seeds lost for good ---------------------------------------------------
+
+THIS_RUN = "controller-1:100:10"
+
+
+def claimed(devices, run, created=NOW):
+    """info() whose unassigned devices carry the tags the role gives a new device."""
+    state = info({"alice": False, "bob": True}, devices)
+    for device in state["virtual_mfa_devices"]:
+        device["tags"] = None if device["user_name"] else {"mfa.aws/run": run, "mfa.aws/created": created, "managed-by": "mfa.aws"}
+    return state
+
+
+def test_new_devices_carry_the_run_and_time_that_created_them():
+    plan = enrollment_plan(info({"alice": False}), tags={"team": "x"}, run_id=THIS_RUN, now=NOW)
+    assert plan["iam_virtual_mfa_devices"][0]["tags"] == {"team": "x", "mfa.aws/run": THIS_RUN, "mfa.aws/created": NOW}
+
+
+@pytest.mark.parametrize(
+    "run, created, busy",
+    [
+        ("controller-2:200:20", "2026-05-31T23:55:00+00:00", True),  # another host's run, 5 minutes ago: may still be working
+        ("controller-2:200:20", "2026-05-31T23:00:00+00:00", False),  # another host's run, an hour ago: over
+        (THIS_RUN, NOW, False),  # this run's own device, whose seed it never got: a leftover
+    ],
+)
+def test_an_unassigned_device_without_a_stored_seed_is_left_to_a_run_that_may_still_work_on_it(run, created, busy):
+    plan = enrollment_plan(claimed([("/", "alice", None)], run, created), run_id=THIS_RUN, now=NOW)
+    if busy:
+        assert plan["busy"] == [{"user_name": "alice", "serial_number": ARN.format("/alice"), "run": run, "created": created}]
+        assert plan["recreate"] == [] and plan["iam_virtual_mfa_devices"] == []
+    else:
+        assert plan["busy"] == [] and [entry["user_name"] for entry in plan["recreate"]] == ["alice"]
+
+
+def test_a_run_of_this_host_keeps_its_claim_as_long_as_its_process_lives():
+    import os
+    import socket
+
+    from ansible_collections.mfa.aws.plugins.plugin_utils._account_lock import this_run
+
+    alive = this_run(pid=os.getpid())["run"]
+    assert enrollment_plan(claimed([("/", "alice", None)], alive, OLD), run_id=THIS_RUN, now=NOW)["busy"][0]["run"] == alive
+    ended = f"{socket.gethostname()}:{2 ** 22 + 3}:1"
+    assert enrollment_plan(claimed([("/", "alice", None)], ended, NOW), run_id=THIS_RUN, now=NOW)["busy"] == []
+
+
+def test_rotation_and_removal_leave_a_device_of_another_live_run_alone():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_plan
+
+    other = "controller-2:200:20"
+    state = claimed([("/", "alice", "alice"), ("/", "alice-2", None)], other)
+    plan = rotation_plan(state, {"alice": entry("/alice")}, now=NOW, run_id=THIS_RUN)
+    assert plan["busy"] == [{"user_name": "alice", "serial_number": ARN.format("/alice-2"), "run": other, "created": NOW}]
+    assert plan["start"] == plan["recreate"] == plan["retire"] == []
+    state["users"][0]["mfa_devices"] = [{"serial_number": ARN.format("/alice"), "kind": "virtual"}]
+    removal = removal_plan(state, {"alice": entry("/alice")}, users=["alice"], run_id=THIS_RUN, now=NOW)
+    assert [device["name"] for device in removal["delete"]] == ["alice"] and removal["busy"][0]["serial_number"] == ARN.format("/alice-2")
+
+
+def test_seedless_devices_are_the_enabled_devices_of_the_role_whose_seed_no_store_holds():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
+
+    state = info({"alice": True, "bob": True, "carol": True, "dave": True},
+                 [("/", "alice", "alice"), ("/", "bob-2", "bob"), ("/", "carol", "carol"), ("/", "dave", None), ("/other/", "erin", "erin")])
+    stored = {"alice": entry("/alice"), "zed": entry("/zed", previous="/carol")}
+    candidates = seedless_devices(state, stored)
+    assert candidates == [{"user_name": "bob", "serial_number": ARN.format("/bob-2"), "name": "bob-2", "path": "/"}]
+    tagged = [{"serial_number": ARN.format("/bob-2"), "tags": {"mfa.aws/run": THIS_RUN}}]
+    assert seedless_devices(state, stored, tagged=tagged) == candidates
+    # Named like the role's devices, but made in the console: no tag of the role.
+    assert seedless_devices(state, stored, tagged=[{"serial_number": ARN.format("/bob-2"), "tags": {}}]) == []
+    # Devices of older versions of the role carry enroll_device_tags only.
+    assert seedless_devices(state, stored, tagged=[{"serial_number": ARN.format("/bob-2"), "tags": {"managed-by": "mfa.aws"}}],
+                            managed_tags={"managed-by": "mfa.aws"}) == candidates
+    for device in state["virtual_mfa_devices"]:
+        device["tags"] = {"mfa.aws/run": THIS_RUN}
+    assert seedless_devices(state, stored, tagged=True) == candidates
+    with pytest.raises(AnsibleFilterError, match="needs a result with virtual_mfa_devices"):
+        seedless_devices({"users": []})
+
+
+def test_a_named_user_whose_seed_is_lost_gets_a_new_device_that_is_enabled_before_the_old_one_is_retired():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import enable_devices, rotation_plan, rotation_seeds, rotation_settled
+
+    lost = [{"user_name": "bob", "serial_number": ARN.format("/bob"), "name": "bob", "path": "/"}]
+    state = info({"bob": True}, [("/", "bob", "bob")])
+    assert rotation_plan(state, {}, now=NOW, seedless=lost)["start"] == []  # only when the user is named
+    plan = rotation_plan(state, {}, users=["bob"], now=NOW, seedless=lost)
+    assert plan["start"] == [{"user_name": "bob", "name": "bob-2", "path": "/", "old_serial_number": ARN.format("/bob"), "lost_seed": True}]
+    assert plan["retire"][0]["serial_number"] == ARN.format("/bob") and plan["finish"] == plan["replacing"] == ["bob"]
+    created = {"devices": [{"name": "bob-2", "path": "/", "serial_number": ARN.format("/bob-2"), "base32_seed": "GEZDGNBVGY3TQOJQ"}]}
+    pending = rotation_seeds(created, plan, {})
+    assert pending == {"bob": {"serial_number": ARN.format("/bob-2"), "base32_seed": "GEZDGNBVGY3TQOJQ"}}
+    assert [d["user_name"] for d in enable_devices(pending, ["bob"], rotating=True, replacing=plan["replacing"], at=59)] == ["bob"]
+    assert enable_devices(pending, ["bob"], rotating=True, at=59) == []
+    assert rotation_settled(pending, plan) == pending
+    # Stopped after storing the new seed: the next run enables the stored device and retires the old one.
+    resumed = rotation_plan(info({"bob": True}, [("/", "bob", "bob"), ("/", "bob-2", None)]), {"bob": entry("/bob-2", NEW)}, users=["bob"],
+                            now=NOW, seedless=lost)
+    assert resumed["enable"] == [{"user_name": "bob", "serial_number": ARN.format("/bob-2")}] and resumed["replacing"] == ["bob"]
+    assert resumed["retire"][0]["serial_number"] == ARN.format("/bob")
