@@ -102,8 +102,8 @@ def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", pa
             plan["conflicts"].append({"user_name": user_name, "serial_number": device["serial_number"], "enabled_for": device["user_name"]})
         elif stored.get(user_name) == device["serial_number"]:
             plan["reuse"].append({"user_name": user_name, "serial_number": device["serial_number"]})
-        elif other_claim(device, run_id, claim_seconds, now):
-            plan["busy"].append(dict(other_claim(device, run_id, claim_seconds, now), user_name=user_name))
+        elif claim := other_claim(device, run_id, claim_seconds, now):
+            plan["busy"].append(dict(claim, user_name=user_name))
         else:
             plan["recreate"].append({"user_name": user_name, "name": name, "path": path, "serial_number": device["serial_number"]})
     plan["iam_virtual_mfa_devices"] = _device_changes(plan["recreate"], plan["recreate"] + plan["create"], _new_device_tags(tags, run_id, now))
@@ -179,8 +179,9 @@ def rotation_plan(info, entries=None, users=None, max_age_days=90, name_format="
         if taken is not None and taken.get("user_name"):
             plan["conflicts"].append({"user_name": user_name, "serial_number": taken["serial_number"], "enabled_for": taken["user_name"]})
             return False
-        if taken is not None and other_claim(taken, run_id, claim_seconds, moment):
-            plan["busy"].append(dict(other_claim(taken, run_id, claim_seconds, moment), user_name=user_name))
+        claim = taken is not None and other_claim(taken, run_id, claim_seconds, moment)
+        if claim:
+            plan["busy"].append(dict(claim, user_name=user_name))
             return False
         if taken is None:
             plan["start"].append(entry)
