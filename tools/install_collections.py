@@ -31,16 +31,22 @@ subprocess.check_call([sys.executable, os.path.join(wheel, "pip"), "install", "-
 '''
 
 
-def pip(*args):
-    subprocess.check_call([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args])
+def pip(*args, command=None):
+    subprocess.check_call([*(command or [sys.executable, "-m", "pip"]), "--disable-pip-version-check", "-q", *args])
 
 
-def install_amazon_aws(collections_root):
+def extract_amazon_aws(collections_root, ansible_package=ANSIBLE_PACKAGE, python_version=None, pip_command=None):
+    """amazon.aws of the `ansible` release ansible_package, extracted into collections_root (kept when it is there).
+
+    python_version picks the wheel for another Python than this one (the `ansible` releases of ansible-core 2.20 and later
+    need Python 3.12).
+    """
     target = os.path.join(collections_root, "ansible_collections", "amazon", "aws")
     if os.path.isfile(os.path.join(target, "MANIFEST.json")):
         return
     with tempfile.TemporaryDirectory() as tmp:
-        pip("download", "--no-deps", "--only-binary=:all:", "-d", tmp, ANSIBLE_PACKAGE)
+        for_python = ["--python-version", python_version] if python_version else []
+        pip("download", "--no-deps", "--only-binary=:all:", *for_python, "-d", tmp, ansible_package, command=pip_command)
         (wheel,) = glob.glob(os.path.join(tmp, "ansible-*.whl"))
         prefix = "ansible_collections/amazon/aws/"
         with zipfile.ZipFile(wheel) as archive:
@@ -64,15 +70,16 @@ def link_self(collections_root, repo_root):
     os.symlink(os.path.realpath(repo_root), link)
 
 
-def prepare_ansible_test_cache(home):
+def prepare_ansible_test_cache(home, version=PIP_FOR_ANSIBLE_TEST):
+    """The stand-in for the pip bootstrap script of the ansible-test whose bootstrap is pip `version` (one per core)."""
     cache = os.path.join(home, ".ansible", "test", "cache")
     os.makedirs(cache, exist_ok=True)
-    wheel = os.path.join(cache, f"pip-{PIP_FOR_ANSIBLE_TEST}-py3-none-any.whl")
+    wheel = os.path.join(cache, f"pip-{version}-py3-none-any.whl")
     if not os.path.exists(wheel):
-        pip("download", "--no-deps", "-d", cache, f"pip=={PIP_FOR_ANSIBLE_TEST}")
-    script = os.path.join(cache, "get_pip_%s.py" % PIP_FOR_ANSIBLE_TEST.replace(".", "_"))
+        pip("download", "--no-deps", "-d", cache, f"pip=={version}")
+    script = os.path.join(cache, "get_pip_%s.py" % version.replace(".", "_"))
     with open(script, "w", encoding="utf-8") as handle:
-        handle.write(GET_PIP_STANDIN.format(version=PIP_FOR_ANSIBLE_TEST))
+        handle.write(GET_PIP_STANDIN.format(version=version))
 
 
 def main():
@@ -81,7 +88,7 @@ def main():
     parser.add_argument("--repo", required=True, help="this collection's root")
     parser.add_argument("--ansible-test-home", help="HOME used by ansible-test; gets a pip bootstrap cache")
     args = parser.parse_args()
-    install_amazon_aws(args.collections)
+    extract_amazon_aws(args.collections)
     link_self(args.collections, args.repo)
     if args.ansible_test_home:
         prepare_ansible_test_cache(args.ansible_test_home)

@@ -13,8 +13,9 @@ Ansible has already forked for the task, where those imports are inherited from 
 mode, diff, no_log handling and result are those of the module, which is the same code either way. This is the
 "direct execution" that ansible.netcommon offers its network modules.
 
-Any other case runs the module as usual: a connection other than local, become, async, another Python interpreter, or
-the variable ``mfa_aws_in_process`` set to false.
+Any other case runs the module as usual: a connection other than local, become, async, another Python interpreter, the
+variable ``mfa_aws_in_process`` set to false, or an ansible-core whose module protocol ``_module_protocol`` does not know
+(said once, at -v). Nothing imported here is missing from any supported ansible-core (2.16 and later).
 """
 
 from __future__ import annotations
@@ -36,19 +37,48 @@ except ImportError:
 
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
-from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import filter_loader
 from ansible.plugins.loader import test_loader
 from ansible.utils.display import Display
-from ansible.vars.clean import remove_internal_keys
+
+from ansible_collections.mfa.aws.plugins.plugin_utils import _module_protocol
 
 display = Display()
 
-# The serialisation profile of modules built on AnsibleModule.
-_PROFILE = "legacy"
 IN_PROCESS_VARIABLE = "mfa_aws_in_process"
+
+
+class _Probe(ActionBase):
+    """An action with nothing set up: enough to read a module's output the way this ansible-core reads it."""
+
+    def run(self, tmp=None, task_vars=None):
+        raise NotImplementedError
+
+
+def _protocol_problem():
+    """Why this ansible-core's modules cannot run in the worker process, or None.
+
+    Reading a module's output is tried on a made-up result first, so that a core whose internals differ runs the modules
+    as processes instead of failing after a module has run.
+    """
+    problem = _module_protocol.unsupported()
+    if problem:
+        return problem
+    try:
+        read = _module_protocol.task_result(_Probe.__new__(_Probe), '{"changed": false, "probe": 1}', "")
+    except Exception as e:  # pylint: disable=broad-exception-caught
+        return f"this ansible-core reads module results in a way the runner does not know ({type(e).__name__})"
+    if not isinstance(read, dict) or read.get("probe") != 1:
+        return "this ansible-core reads module results in a way the runner does not know"
+    return None
+
+
+# Checked once, in the controller, when the first action plugin of the collection is loaded.
+_UNSUPPORTED = _protocol_problem()
+if _UNSUPPORTED:
+    display.v(f"mfa.aws modules run as module processes: {_UNSUPPORTED}")
 
 
 # The service descriptions that botocore reads from JSON files for every new session: parsing them again for each
@@ -58,8 +88,8 @@ _SHARED_LOADER = botocore.loaders.Loader() if botocore else None
 _WARM_SERVICES = ("iam", "sts")
 # botocore's built-in event handlers, registered once: a new session registers about 130 of them one by one, which costs
 # more CPU than the client it then creates. Each session of a module run gets a copy of its own (botocore copies a
-# session's handlers the same way for each client).
-_BUILTIN_EVENTS = botocore.session.Session()._original_handler if botocore else None
+# session's handlers the same way for each client). A botocore without that private attribute registers them per session.
+_BUILTIN_EVENTS = getattr(botocore.session.Session(), "_original_handler", None) if botocore else None
 
 
 def _warm_shared_loader():
@@ -117,7 +147,8 @@ def _shared_botocore_data():
         return _SHARED_LOADER if search_path_string is None else create_loader(search_path_string)
 
     botocore.session.create_loader = shared_or_own
-    botocore.session.get_session = _session_with_builtin_events
+    if _BUILTIN_EVENTS is not None:
+        botocore.session.get_session = _session_with_builtin_events
     # boto3 adds its own data directory to the loader of each session it creates.
     search_paths = list(_SHARED_LOADER.search_paths)
     try:
@@ -156,6 +187,15 @@ def _isolated_logging():
             logger.setLevel(level)
             logger.handlers = handlers
             logger.propagate, logger.disabled = propagate, disabled
+
+
+def _is_this_python(interpreter):
+    """Whether the interpreter path names this very Python: the same file, in the same directory (a virtualenv's python and
+    python3.11 are one file; the base Python they link to is another environment, with other packages)."""
+    if not isinstance(interpreter, str) or not os.path.isabs(interpreter):
+        return False
+    this = sys.executable
+    return os.path.dirname(interpreter) == os.path.dirname(this) and os.path.realpath(interpreter) == os.path.realpath(this)
 
 
 def import_module_code(name):
@@ -203,6 +243,8 @@ class InProcessModuleAction(ActionBase):
         """Why the module must run as a process of its own, or None when it can run here."""
         if self.MODULE is None:
             return "its code cannot be imported in the controller's Python"
+        if _UNSUPPORTED:
+            return _UNSUPPORTED
         wanted = self._templar.template(task_vars.get(IN_PROCESS_VARIABLE, True))
         if not boolean(wanted, strict=False):
             return f"{IN_PROCESS_VARIABLE} is false"
@@ -217,7 +259,7 @@ class InProcessModuleAction(ActionBase):
         interpreter = host_vars.get("ansible_python_interpreter")
         if interpreter is not None:
             interpreter = self._templar.template(interpreter)
-        if interpreter not in (sys.executable, task_vars.get("ansible_playbook_python")) or not interpreter:
+        if not interpreter or (interpreter != task_vars.get("ansible_playbook_python") and not _is_this_python(interpreter)):
             return f"ansible_python_interpreter ({interpreter or 'discovered'}) is not the controller's Python {sys.executable}"
         return None
 
@@ -228,8 +270,7 @@ class InProcessModuleAction(ActionBase):
         environment = {}
         self._compute_environment_string(environment)
 
-        encoder = get_module_encoder(_PROFILE, Direction.CONTROLLER_TO_MODULE)
-        arguments = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
+        arguments = _module_protocol.module_input(module_args)
 
         saved_environment = dict(os.environ)
         saved_directory = os.getcwd()
@@ -238,7 +279,7 @@ class InProcessModuleAction(ActionBase):
         # What an earlier run in this process (an earlier loop item) left behind must not reach this result.
         module_warnings._global_warnings.clear()
         module_warnings._global_deprecations.clear()
-        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = arguments, _PROFILE
+        _module_protocol.hand_over(basic, arguments)
         try:
             os.environ.update({str(k): str(v) for k, v in environment.items()})
             # A local connection starts a module process in the playbook's directory: relative paths resolve alike.
@@ -257,11 +298,9 @@ class InProcessModuleAction(ActionBase):
                 "msg": f"{self._task.action} stopped on an unexpected {type(e).__name__}; set {IN_PROCESS_VARIABLE}=false and run again with -vvv for details",
             }
         finally:
-            basic._ANSIBLE_ARGS = basic._ANSIBLE_PROFILE = None
+            _module_protocol.hand_over(basic, None)
             os.chdir(saved_directory)
             os.environ.clear()
             os.environ.update(saved_environment)
 
-        data = self._parse_returned_data({"stdout": stdout.getvalue(), "stderr": stderr.getvalue(), "rc": 0}, _PROFILE)
-        remove_internal_keys(data)
-        return data
+        return _module_protocol.task_result(self, stdout.getvalue(), stderr.getvalue())

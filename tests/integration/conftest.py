@@ -17,6 +17,10 @@ from helpers.ansible_runner import Ansible  # noqa: E402
 from local_aws import LocalAWS  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "contract: the flows every supported ansible-core must pass (tools/matrix.py runs them on each)")
+
+
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[LocalAWS]:
     """The endpoint of this process, started in a thread for the whole session."""

@@ -27,6 +27,7 @@ def run_audit(fleet, ansible, report_dir, check=False):
     return json.loads((report_dir / "mfa-audit.json").read_text(encoding="utf-8")), (report_dir / "mfa-audit.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.contract
 def test_audit_reports_users_kinds_root_and_what_enroll_would_do_without_writing(fleet, ansible, tmp_path):
     assert fleet.enroll(ansible, extra_vars={"enroll_users": ["alice"]}).rc == 0
     analytics = fleet.accounts["analytics"]

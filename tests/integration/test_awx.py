@@ -59,6 +59,7 @@ def fixture_fleet(fresh_aws, tmp_path):
     return fleet
 
 
+@pytest.mark.contract
 def test_enroll_runs_in_ansible_runner_as_an_awx_job_and_publishes_the_fleet_summary(fleet, tmp_path):
     survey = {"enroll_vault_dir": str(fleet.seed_dir), "enroll_vault_id": "mfa"}
     root = private_data_dir(tmp_path / "job", fleet, fleet.aws, survey)

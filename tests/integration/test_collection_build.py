@@ -14,7 +14,8 @@ import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
-AMAZON_AWS = os.path.join(REPO, ".venv", "collections")
+# amazon.aws, beside mfa.aws in the checkout's venv or in the support matrix's collections of a core.
+AMAZON_AWS = os.environ.get("MFA_AWS_TEST_COLLECTIONS") or os.path.join(REPO, ".venv", "collections")
 PLUGIN_TYPES = ("module", "lookup", "filter", "inventory")
 
 

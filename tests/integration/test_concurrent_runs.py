@@ -16,10 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pyotp
 import pytest
 
+from helpers.ansible_runner import collections_path
 from helpers.fleet import REPO, Fleet, changed_hosts
 from local_aws import is_write
 
-sys.path.insert(0, str(REPO / ".venv" / "collections"))
+sys.path.insert(0, collections_path(REPO))
 # pylint: disable-next=wrong-import-position
 from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock  # noqa: E402
 
@@ -157,6 +158,7 @@ def test_a_device_of_a_run_of_this_controller_that_has_ended_is_a_leftover(fresh
     fleet.assert_converged()
 
 
+@pytest.mark.contract
 def test_a_lost_seed_is_reported_by_enroll_audit_and_verify_seeds_and_replaced_by_rotate(fresh_aws, ansible, tmp_path):
     fleet = Fleet(fresh_aws, tmp_path, accounts=("payments",), users=("alice", "bob", "carol"))
     assert fleet.enroll(ansible, extra_vars={"enroll_users": ["alice", "bob"]}).rc == 0

@@ -28,6 +28,7 @@ def reports(result):
     }
 
 
+@pytest.mark.contract
 def test_check_mode_predicts_the_real_run_which_converges_and_is_idempotent(fleet, ansible):
     checked = fleet.enroll(ansible, check=True)
     assert checked.rc == 0, checked.output
@@ -138,6 +139,7 @@ def test_throttling_of_30_percent_of_iam_calls_still_converges(fleet, ansible):
     fleet.assert_converged()
 
 
+@pytest.mark.contract
 def test_no_seed_code_or_credential_reaches_the_vvvv_output(fleet, ansible):
     result = fleet.enroll(ansible, verbosity=4)
     assert result.rc == 0, result.output
@@ -239,6 +241,7 @@ def test_a_refused_enable_stops_the_run_with_the_hint(fleet, ansible):
     assert fleet.enabled_devices("payments")["alice"] == []
 
 
+@pytest.mark.contract
 def test_verify_seeds_tells_a_wrong_seed_from_a_right_one(fleet, ansible):
     assert fleet.enroll(ansible, extra_vars={"mfa_hosts": "payments"}).rc == 0
     verify = REPO / "playbooks" / "verify_seeds.yml"

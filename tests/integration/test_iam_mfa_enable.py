@@ -81,6 +81,7 @@ def user_devices(aws, user_name="alice"):
     return [device["SerialNumber"] for device in aws.client("iam").list_mfa_devices(UserName=user_name)["MFADevices"]]
 
 
+@pytest.mark.contract
 def test_virtual_device_is_enabled_with_two_codes(fresh_aws, ansible):
     seed = virtual_device(fresh_aws)
 
@@ -120,6 +121,7 @@ def test_codes_are_required_to_enable(fresh_aws, ansible):
     assert user_devices(fresh_aws) == []
 
 
+@pytest.mark.contract
 def test_wrong_codes_fail_with_the_hint_and_change_nothing(fresh_aws, ansible):
     seed = virtual_device(fresh_aws)
     stale = codes(seed, windows_ago=20)
@@ -275,6 +277,7 @@ ENROL_PLAY = """
 """
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize("verbosity", [0, 4])
 def test_enrollment_with_the_totp_lookup_keeps_seeds_out_of_the_output(fresh_aws, ansible, verbosity):
     fresh_aws.client("iam").create_user(UserName="alice")

@@ -63,6 +63,7 @@ def audit(ansible, check=False, **args):
     return result.result
 
 
+@pytest.mark.contract
 def test_audit_reports_who_has_mfa(fresh_aws, ansible, team):
     result = audit(ansible)
     assert result["account_id"] == ACCOUNT

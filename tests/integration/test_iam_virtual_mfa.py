@@ -50,6 +50,7 @@ def device_tags(aws, serial_number=SERIAL):
     return {tag["Key"]: tag["Value"] for tag in tags}
 
 
+@pytest.mark.contract
 def test_create_returns_the_seed_on_the_creating_run_only(fresh_aws, ansible):
     results, calls = converge(ansible, fresh_aws, {"name": "alice", "path": "/staff/", "tags": {"owner": "alice"}})
 
@@ -210,6 +211,7 @@ CREATE_PLAY = """
 """
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize("verbosity", [0, 4])
 def test_seed_stays_out_of_the_output_of_no_log_tasks(fresh_aws, ansible, verbosity):
     run = ansible.playbook(CREATE_PLAY, extra_vars={"device_name": f"alice-v{verbosity}"}, verbosity=verbosity)

@@ -41,6 +41,7 @@ def member(fresh_aws, tmp_path):
     }
 
 
+@pytest.mark.contract
 def test_a_module_gives_the_same_result_in_the_worker_process_and_as_a_process(fresh_aws, ansible, tmp_path):
     fresh_aws.client("iam").create_user(UserName="alice")
     # Another path to the same Python: Ansible would start it as a process, so the module runs as one.
@@ -83,6 +84,7 @@ def test_the_environment_of_each_task_and_loop_item_reaches_the_module_and_goes_
     assert member["env"]["AWS_SECRET_ACCESS_KEY"] not in run.output
 
 
+@pytest.mark.contract
 def test_the_session_of_a_member_account_takes_one_call_and_keeps_its_keys_out_of_the_output(fresh_aws, ansible, member):
     account_id = member["account_id"]
     tasks = [

@@ -120,6 +120,7 @@ def ansible_inventory(ansible, config, *args, env=None, drop=()):
     return Listing(completed)
 
 
+@pytest.mark.contract
 def test_every_active_account_is_a_host_with_its_variables_and_ou_groups(org, ansible):
     listing = ansible_inventory(ansible, org.config())
 
@@ -367,6 +368,7 @@ def enabled_users(aws, account_id):
     return {user: len(iam.list_mfa_devices(UserName=user)["MFADevices"]) for user in USERS}
 
 
+@pytest.mark.contract
 def test_enroll_covers_the_organisation_through_the_plugin_inventory(org, ansible, tmp_path):
     for account_id in org.accounts.values():
         iam = org.aws.client("iam", account_id=account_id)

@@ -54,6 +54,7 @@ def assert_rotated(fleet, before):
             assert stored[user]["base32_seed"] != before[name][user]["base32_seed"]
 
 
+@pytest.mark.contract
 def test_check_mode_predicts_the_rotation_which_converges_and_is_idempotent(fleet, ansible):
     before = {name: fleet.stored(name) for name in fleet.accounts}
     state = snapshot(fleet)
@@ -138,6 +139,7 @@ def test_rotation_refuses_unknown_and_unmanaged_users_before_any_change(fleet, a
         assert writes(fleet.aws.calls()) == [] and snapshot(fleet) == state
 
 
+@pytest.mark.contract
 def test_removal_deletes_every_device_then_drops_the_seeds_and_is_idempotent(fleet, ansible):
     token_seed = pyotp.random_base32()
     fleet.aws.register_hardware_token("GAHT00000001", token_seed, account_id=fleet.accounts["payments"])

@@ -14,6 +14,12 @@ from typing import Any
 from local_aws import LocalAWS
 
 CALLBACK_DIR = Path(__file__).resolve().parent.parent / "callback_plugins"
+
+
+def collections_path(repo: Path) -> str:
+    """Where ansible-playbook finds mfa.aws and amazon.aws: the checkout's venv (mfa.aws linked to the working tree), or
+    MFA_AWS_TEST_COLLECTIONS, where the support matrix installs the built tarball beside the amazon.aws of each core."""
+    return os.environ.get("MFA_AWS_TEST_COLLECTIONS") or str(repo / ".venv" / "collections")
 MODULE_TASK = "module under test"
 
 _RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$", re.MULTILINE)
@@ -41,7 +47,7 @@ def runner_envvars(local_aws: LocalAWS, root: Path, repo: Path) -> dict[str, str
         **local_aws.env,
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.defpath]),
         "HOME": str(root / "home"),
-        "ANSIBLE_COLLECTIONS_PATH": str(repo / ".venv" / "collections"),
+        "ANSIBLE_COLLECTIONS_PATH": collections_path(repo),
         "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
         "ANSIBLE_LOCAL_TEMP": str(root / "tmp"),
         "ANSIBLE_HOME": str(root / "ansible_home"),
@@ -79,7 +85,7 @@ class Ansible:
             "LC_ALL": "C.UTF-8",
             **local_aws.env,
             "ANSIBLE_CONFIG": str(config),
-            "ANSIBLE_COLLECTIONS_PATH": str(repo / ".venv" / "collections"),
+            "ANSIBLE_COLLECTIONS_PATH": collections_path(repo),
             "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_LOCALHOST_WARNING": "false",
