@@ -80,6 +80,17 @@ def run(command, log, cwd=REPO, env=None):
         return subprocess.run(command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
 
 
+def export_checkout(target):
+    """The files git knows (committed or not, never ignored ones), copied to target: what a release is built from."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in filter(None, listed.decode("utf-8").split("\0")):
+        source = os.path.join(REPO, name)
+        if os.path.isfile(source):
+            os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+            shutil.copy2(source, os.path.join(target, name))
+    return target
+
+
 class Failed(Exception):
     pass
 
@@ -124,8 +135,9 @@ class CoreRun:
         extract_amazon_aws(self.collections, self.core.ansible, python_version=self.core.python)
         build = os.path.join(self.root, "build")
         shutil.rmtree(build, ignore_errors=True)
-        self.check([os.path.join(self.bin, "ansible-galaxy"), "collection", "build", "--output-path", build, REPO], "ansible-galaxy collection build",
-                   env=self.env())
+        source = export_checkout(os.path.join(build, "source"))
+        self.check([os.path.join(self.bin, "ansible-galaxy"), "collection", "build", "--output-path", build, source],
+                   "ansible-galaxy collection build", env=self.env())
         (tarball,) = glob.glob(os.path.join(build, "mfa-aws-*.tar.gz"))
         # amazon.aws is installed already: ansible-galaxy checks that it satisfies galaxy.yml, and reaches no server.
         self.check([os.path.join(self.bin, "ansible-galaxy"), "collection", "install", "-p", self.collections, tarball],

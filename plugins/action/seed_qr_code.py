@@ -11,7 +11,6 @@ import datetime
 import io
 import os
 
-import yaml
 
 from ansible.errors import AnsibleActionFail
 from ansible.parsing.vault import VaultLib
@@ -30,6 +29,7 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._otp import normalize_seed
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import otpauth_uri
 from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
     check_writable,
+    dump_yaml,
     encryption_secret,
     read_decrypted,
     read_vaulted_yaml,
@@ -241,7 +241,7 @@ def _qr_png(user, uri):
 
 def _write(vault, secret_id, secret, paths, entry, png, mode):
     """Encrypt and write the PNG, then the entry (which makes the pair count as stored), and read both back."""
-    text = _HEADER.format(user=entry["user_name"], png=_PNG_SUFFIX) + yaml.safe_dump(entry, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    text = _HEADER.format(user=entry["user_name"], png=_PNG_SUFFIX) + dump_yaml(entry, default_flow_style=False, sort_keys=False, allow_unicode=True)
     write_atomically(paths["png"], vault.encrypt(png, secret, vault_id=secret_id), mode)
     write_atomically(paths["entry"], vault.encrypt(text, secret, vault_id=secret_id), mode)
     if read_decrypted(vault, paths["png"]) != png or read_vaulted_yaml(vault, paths["entry"]) != entry:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 
-import yaml
 
 from ansible.errors import AnsibleActionFail
 from ansible.parsing.vault import VaultLib
@@ -24,6 +23,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import user_
 from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock
 from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
     check_writable,
+    dump_yaml,
     encryption_secret,
     read_vaulted_yaml,
     validated_mode,
@@ -83,7 +83,7 @@ class ActionModule(ActionBase):
                     after = _merged(before, seeds, args["remove"])
                     if after != before:
                         secret_id, secret = encryption_secret(vault, args["vault_id"])
-                        write_atomically(path, vault.encrypt(_HEADER + yaml.safe_dump(after, default_flow_style=False), secret, vault_id=secret_id), mode)
+                        write_atomically(path, vault.encrypt(_HEADER + dump_yaml(after, default_flow_style=False), secret, vault_id=secret_id), mode)
                         if _read(vault, path) != after:
                             raise AnsibleActionFail(
                                 f"{path} does not read back as written although this run holds its lock: a program that takes no lock "

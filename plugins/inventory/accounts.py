@@ -146,56 +146,58 @@ seealso:
 """
 
 EXAMPLES = r"""
-# org.mfa_accounts.yml: every active account of the organisation. Run with credentials of the
-# management account:
+# Each key is the name of an inventory source, and its value what that file holds.
+
+# Every active account of the organisation. Run with credentials of the management account:
 #   ansible-playbook -i org.mfa_accounts.yml mfa.aws.enroll --vault-id mfa@prompt
-plugin: mfa.aws.accounts
-compose:
-  # The management account has no OrganizationAccountAccessRole: use the run's own credentials there.
-  account_session_assume_role: not aws_account_is_management
+org.mfa_accounts.yml:
+  plugin: mfa.aws.accounts
+  compose:
+    # The management account has no OrganizationAccountAccessRole: use the run's own credentials there.
+    account_session_assume_role: not aws_account_is_management
 
----
-# engineering.mfa_accounts.yml: the production accounts under two OUs, by path and by id, hosts named
-# after the account ids, a role of our own, and the listing cached for an hour.
-plugin: mfa.aws.accounts
-organizational_units:
-  - Root/Engineering/Prod
-  - ou-ab12-34cd56ef
-tags:
-  environment: production
-exclude_accounts:
-  - "111111111111"
-include_management_account: false
-hostname_format: "{id}"
-role_name: MfaEnrollment
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/mfa-aws-inventory
-cache_timeout: 3600
+# The production accounts under two OUs, by path and by id, hosts named after the account ids, a role of our own, and
+# the listing cached for an hour.
+engineering.mfa_accounts.yml:
+  plugin: mfa.aws.accounts
+  organizational_units:
+    - Root/Engineering/Prod
+    - ou-ab12-34cd56ef
+  tags:
+    environment: production
+  exclude_accounts:
+    - "111111111111"
+  include_management_account: false
+  hostname_format: "{id}"
+  role_name: MfaEnrollment
+  cache: true
+  cache_plugin: ansible.builtin.jsonfile
+  cache_connection: ~/.cache/mfa-aws-inventory
+  cache_timeout: 3600
 
----
-# Groups by tag and by state, and another role for the accounts that joined by invitation
-# (AWS creates OrganizationAccountAccessRole only in the accounts it creates).
-plugin: mfa.aws.accounts
-statuses: [ACTIVE, SUSPENDED]
-keyed_groups:
-  - key: aws_account_tags.team | default('none')
-    prefix: team
-  - key: aws_account_status | lower
-    prefix: status
-groups:
-  sandboxes: "'sandbox' in aws_account_name"
-compose:
-  account_session_role_arn: >-
-    'arn:aws:iam::' ~ aws_account_id ~ ':role/'
-    ~ ('MfaEnrollment' if aws_account_joined_method == 'INVITED' else 'OrganizationAccountAccessRole')
+# Groups by tag and by state, and another role for the accounts that joined by invitation (AWS creates
+# OrganizationAccountAccessRole only in the accounts it creates).
+teams.mfa_accounts.yml:
+  plugin: mfa.aws.accounts
+  statuses: [ACTIVE, SUSPENDED]
+  keyed_groups:
+    - key: aws_account_tags.team | default('none')
+      prefix: team
+    - key: aws_account_status | lower
+      prefix: status
+  groups:
+    sandboxes: "'sandbox' in aws_account_name"
+  compose:
+    account_session_role_arn: >-
+      'arn:aws:iam::' ~ aws_account_id ~ ':role/'
+      ~ ('MfaEnrollment' if aws_account_joined_method == 'INVITED' else 'OrganizationAccountAccessRole')
 
----
 # From a delegated administrator account, with a profile of its own and the organisation's region.
-plugin: mfa.aws.accounts
-profile: org-reader
-region: us-east-1
-include_management_account: false
+delegated.mfa_accounts.yml:
+  plugin: mfa.aws.accounts
+  profile: org-reader
+  region: us-east-1
+  include_management_account: false
 """
 
 import os

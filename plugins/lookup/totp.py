@@ -149,11 +149,21 @@ _URI_OPTIONS = ("digits", "period", "algorithm")
 
 class LookupModule(LookupBase):
 
+    def _invalid_option(self, variables, options):
+        """The first of the options that the option system refuses alone (or '?' when none does alone)."""
+        for name, value in options.items():
+            try:
+                self.set_options(var_options=variables, direct={name: value})
+            except AnsibleOptionsError:
+                return name
+        return "?"
+
     def run(self, terms, variables=None, **kwargs):
         try:
             self.set_options(var_options=variables, direct=kwargs)
         except AnsibleOptionsError as err:
-            raise AnsibleLookupError(f"invalid option for the mfa.aws.totp lookup: {err.message}") from None
+            # Each ansible-core words this its own way: name the option here, the same on every core.
+            raise AnsibleLookupError(f"invalid option {self._invalid_option(variables, kwargs)!r} for the mfa.aws.totp lookup: {err.message}") from None
         if PYOTP_IMPORT_ERROR is not None:
             raise AnsibleLookupError("the mfa.aws.totp lookup needs the Python library pyotp (pip install pyotp)") from PYOTP_IMPORT_ERROR
 

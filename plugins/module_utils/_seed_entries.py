@@ -106,9 +106,10 @@ def is_entry(value, nested: bool = True) -> bool:
 def plain_entry(entry: dict, nested: bool = True) -> dict:
     """The entry with its known keys only, as plain strings, without empty values.
 
-    str() also drops the data tags Ansible puts on strings, which YAML and JSON dumpers cannot write.
+    str.__str__ drops what Ansible makes of strings (the data tags of ansible-core 2.19, the unsafe str subclass of 2.16 to
+    2.18, whose str() is itself), which YAML dumpers cannot write.
     """
-    plain = {str(key): str(entry[key]) for key in ENTRY_FIELDS if entry.get(key)}
+    plain = {str(key): str.__str__(str(entry[key])) for key in ENTRY_FIELDS if entry.get(key)}
     if nested and entry.get("previous"):
         plain["previous"] = plain_entry(entry["previous"], nested=False)
     return plain

@@ -26,8 +26,8 @@ options:
     description:
       - The 12-digit id of the account that the credentials must reach. The module fails, and returns no credentials, when
         they reach another account (a role ARN or profile pointing at the wrong account, for example).
+      - Without it, the account of the credentials the task starts from (C(sts:GetCallerIdentity)), or the account of O(role_arn).
     type: str
-    required: true
   role_arn:
     description:
       - The ARN of the role to assume in O(account_id).
@@ -130,15 +130,16 @@ from ansible_collections.mfa.aws.plugins.module_utils._root_session import accou
 
 def _failure(what, exception, hint):
     """One line: what could not be done, AWS's error code and message, and what to check."""
-    code = error_code(exception) or type(exception).__name__
-    message = getattr(exception, "response", {}).get("Error", {}).get("Message", "") if code != type(exception).__name__ else ""
+    code = error_code(exception)
+    message = getattr(exception, "response", {}).get("Error", {}).get("Message", "") if code else ""
+    code = code or exception.__class__.__name__
     detail = f"{code}: {message}" if message else code
     return f"{what}: {detail}: {hint}"
 
 
 def main():
     argument_spec = dict(
-        account_id=dict(type="str", required=True),
+        account_id=dict(type="str"),
         role_arn=dict(type="str"),
         role_session_name=dict(type="str", default="mfa-aws"),
         duration_seconds=dict(type="int", default=3600),
@@ -146,9 +147,14 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=with_connection_secrets_hidden(argument_spec), supports_check_mode=True)
     account_id, role_arn = module.params["account_id"], module.params["role_arn"]
-    problem = account_id_problem(account_id)
-    if problem:
-        module.fail_json(msg=problem.replace("a member account of the organisation", "the account of this host"))
+    if account_id:
+        problem = account_id_problem(account_id)
+        if problem:
+            module.fail_json(msg=problem.replace("a member account of the organisation", "the account of this host"))
+    elif role_arn:
+        account_id = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+        if account_id_problem(account_id):
+            module.fail_json(msg=f"role_arn must be the ARN of a role (arn:aws:iam::<12-digit account id>:role/<name>), not {role_arn}")
     sts = module.client("sts", retry_decorator=SESSION_RETRY)
 
     credentials = {}
@@ -156,7 +162,7 @@ def main():
         what = f"cannot assume {role_arn} for account {account_id}"
         hint = "check the role name, its trust policy and the credentials this run starts from"
     else:
-        what = f"cannot read the identity of the credentials in use for account {account_id} (sts:GetCallerIdentity)"
+        what = f"cannot read the identity of the credentials in use{' for account ' + account_id if account_id else ''} (sts:GetCallerIdentity)"
         hint = "check the credentials (profile, environment) of this run"
     try:
         if role_arn:
@@ -182,7 +188,7 @@ def main():
         module.fail_json(msg=_failure(what, e, hint))
 
     reached = arn.split(":")[4] if arn.count(":") >= 5 else ""
-    if reached != account_id:
+    if account_id and reached != account_id:
         if role_arn:
             module.fail_json(msg=f"{role_arn} is not a role of account {account_id} (it is {arn}): fix the account id or the role ARN")
         module.fail_json(

@@ -24,7 +24,6 @@ import contextlib
 import copy
 import importlib
 import io
-import json
 import logging
 import os
 import sys

@@ -26,6 +26,26 @@ from ansible.parsing.vault import is_encrypted
 from ansible.parsing.vault import match_encrypt_secret
 
 
+def plain_data(value):
+    """value with every string an exact str, and every mapping and list a plain one, as yaml.safe_dump writes them.
+
+    Task arguments are str subclasses: ansible-core 2.19 and later tag them (str() drops the tags), 2.16 to 2.18 mark them
+    unsafe with a subclass whose str() is itself; str.__str__ gives an exact str on every core.
+    """
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        return {plain_data(key): plain_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(item) for item in value]
+    return value
+
+
+def dump_yaml(value, **kwargs):
+    """yaml.safe_dump of value, whatever ansible-core made of its strings."""
+    return yaml.safe_dump(plain_data(value), **kwargs)
+
+
 def validated_mode(mode):
     """The octal file mode given as text, when it gives others no access and nobody else write access."""
     try:

@@ -44,9 +44,11 @@ def member(fresh_aws, tmp_path):
 @pytest.mark.contract
 def test_a_module_gives_the_same_result_in_the_worker_process_and_as_a_process(fresh_aws, ansible, tmp_path):
     fresh_aws.client("iam").create_user(UserName="alice")
-    # Another path to the same Python: Ansible would start it as a process, so the module runs as one.
+    # Another path to the same Python (a wrapper: a symlink out of the virtualenv's directory would leave the virtualenv on
+    # some Pythons): Ansible would start it as a process, so the module runs as one.
     other_python = tmp_path / "python3"
-    other_python.symlink_to(sys.executable)
+    other_python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    other_python.chmod(0o755)
     task = {"name": "audit", "mfa.aws.iam_mfa_info": {"user_names": ["alice"]}}
     ways = {
         "default": ({}, IN_PROCESS),

@@ -32,7 +32,10 @@ class CallbackModule(CallbackBase):
     CALLBACK_NEEDS_ENABLED = True
 
     def _write(self, status, result):
-        line = {"task": result.task_name, "host": result.host.get_name(), "status": status, "result": result.result}
+        # TaskResult.result and .host are new in ansible-core 2.19; earlier cores keep them in _result and _host.
+        registered = result.result if hasattr(result, "result") else result._result  # pylint: disable=protected-access
+        host = result.host if hasattr(result, "host") else result._host  # pylint: disable=protected-access
+        line = {"task": result.task_name, "host": host.get_name(), "status": status, "result": registered}
         with open(self.get_option("path"), "a", encoding="utf-8") as results:
             results.write(json.dumps(line, cls=AnsibleJSONEncoder) + "\n")
 

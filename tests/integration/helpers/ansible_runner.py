@@ -20,6 +20,8 @@ def collections_path(repo: Path) -> str:
     """Where ansible-playbook finds mfa.aws and amazon.aws: the checkout's venv (mfa.aws linked to the working tree), or
     MFA_AWS_TEST_COLLECTIONS, where the support matrix installs the built tarball beside the amazon.aws of each core."""
     return os.environ.get("MFA_AWS_TEST_COLLECTIONS") or str(repo / ".venv" / "collections")
+
+
 MODULE_TASK = "module under test"
 
 _RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$", re.MULTILINE)
@@ -98,12 +100,14 @@ class Ansible:
             "ANSIBLE_CALLBACKS_ENABLED": "results_dump",
         }
 
-    def _prepare(self, playbook, extra_vars, check, diff, verbosity, inventory, env):
+    def _prepare(self, playbook, extra_vars, check, diff, verbosity, inventory, env, args=()):
         """(command, environment, results file) of one ansible-playbook run."""
         run = next(self._runs)
         if isinstance(playbook, str) and "\n" in playbook:
             path = self.workdir / f"playbook-{run}.yml"
             path.write_text(playbook, encoding="utf-8")
+        elif isinstance(playbook, str) and playbook.startswith("mfa.aws."):
+            path = playbook  # a playbook of the installed collection, by its FQCN
         else:
             path = Path(playbook)
             if not path.is_file():
@@ -114,7 +118,7 @@ class Ansible:
             vars_file = self.workdir / f"extra-vars-{run}.json"
             vars_file.write_text(json.dumps(extra_vars), encoding="utf-8")
             command += ["-e", f"@{vars_file}"]
-        command += ["--check"] * check + ["--diff"] * diff
+        command += ["--check"] * check + ["--diff"] * diff + list(args)
         if verbosity:
             command.append("-" + "v" * verbosity)
         return command, {**self.env, "MFA_AWS_TEST_RESULTS": str(results_file), **(env or {})}, results_file
@@ -128,10 +132,13 @@ class Ansible:
         verbosity: int = 0,
         inventory: str | Path | None = None,
         env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        cwd: Path | None = None,
     ) -> Result:
-        """Run a playbook given as a path, or as YAML text (anything with a line break)."""
-        command, environment, results_file = self._prepare(playbook, extra_vars, check, diff, verbosity, inventory, env)
-        completed = subprocess.run(command, env=environment, cwd=self.workdir, capture_output=True, text=True, timeout=600, check=False)
+        """Run a playbook given as a path, as YAML text (anything with a line break), or as the FQCN of a playbook of the
+        collection; args are more command-line arguments (-e key=value, as people type them), cwd the directory it runs in."""
+        command, environment, results_file = self._prepare(playbook, extra_vars, check, diff, verbosity, inventory, env, args)
+        completed = subprocess.run(command, env=environment, cwd=cwd or self.workdir, capture_output=True, text=True, timeout=600, check=False)
         return self._result(completed.returncode, completed.stdout, completed.stderr, results_file)
 
     def start(self, playbook: str | Path, extra_vars: dict[str, Any] | None = None, inventory: str | Path | None = None,
