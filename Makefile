@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo bench ee test sanity units integration lint changelog-lint build install clean
+.PHONY: demo bench ee test sanity units integration lint changelog-lint matrix build install clean
 
 install: $(STAMP)
 
@@ -43,7 +43,7 @@ ee: $(STAMP)
 	mv $(BUILD)/ee/mfa-aws-*.tar.gz $(BUILD)/ee/mfa-aws.tar.gz
 	$(BIN)/ansible-builder create -f execution-environment.yml --context $(BUILD)/ee/context
 
-test: sanity units integration lint changelog-lint
+test: sanity units integration lint changelog-lint matrix
 	@echo "make test: all suites passed"
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name> with its
@@ -71,8 +71,14 @@ lint: $(STAMP)
 changelog-lint: $(STAMP)
 	$(BIN)/antsibull-changelog lint
 
+# The other ansible-core releases of the support matrix (README, Support): each in a virtualenv of its own under .matrix/,
+# with the collection built and installed by that core's ansible-galaxy; sanity, units and the contract's integration tests.
+# MATRIX_ARGS, e.g. make matrix MATRIX_ARGS="--cores 2.16,2.21".
+matrix: $(STAMP)
+	$(BIN)/python tools/matrix.py $(MATRIX_ARGS)
+
 build: $(STAMP)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)
 
 clean:
-	rm -rf $(BUILD) tests/output .pytest_cache
+	rm -rf $(BUILD) .matrix tests/output .pytest_cache

@@ -93,7 +93,7 @@ def fixture_ee_context(installed, tmp_path_factory):
 
 def test_the_execution_environment_installs_ansible_the_collections_and_their_python_packages(ee_context):
     containerfile = (ee_context / "Dockerfile").read_text(encoding="utf-8")
-    assert 'ARG ANSIBLE_INSTALL_REFS="ansible-core>=2.16,<2.20 ansible-runner>=2.4,<2.5"' in containerfile
+    assert 'ARG ANSIBLE_INSTALL_REFS="ansible-core>=2.16,<2.22 ansible-runner>=2.4,<2.5"' in containerfile
     assert "ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml" in containerfile
     galaxy = yaml.safe_load((ee_context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
     assert {entry["name"] for entry in galaxy["collections"]} == {"amazon.aws", "collections/mfa-aws.tar.gz"}

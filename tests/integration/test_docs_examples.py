@@ -140,8 +140,10 @@ def test_playbooks_and_tasks_pass_the_syntax_check_and_name_only_documented_opti
                 used.setdefault(module, []).append((label(example), set(task[module])))
         if any(module_of(task).startswith(NOT_INSTALLED) for task in tasks_of(parsed)):
             continue
-        playbooks += parsed if kind(parsed) == "playbook" else [{"name": label(example), "hosts": "localhost", "gather_facts": False,
-                                                                  "tasks": parsed}]
+        if kind(parsed) == "playbook":
+            playbooks += parsed
+        else:
+            playbooks.append({"name": label(example), "hosts": "localhost", "gather_facts": False, "tasks": parsed})
     # One playbook of every example's plays: one syntax check.
     path = tmp_path / "examples.yml"
     path.write_text(yaml.safe_dump(playbooks, sort_keys=False), encoding="utf-8")
