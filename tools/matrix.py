@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,16 +47,14 @@ class Core:
     # The `ansible` release whose amazon.aws this core's users have.
     ansible: str
     boto: tuple = NEWEST_BOTO
-    # ansible-test's own pip bootstrap (python_requirements.py, get_venv_packages).
-    pip: str = "24.2"
 
 
 CORES = (
-    Core("2.16", "ansible-core==2.16.19", "3.11", "ansible==11.13.0", LOWEST_BOTO, pip="23.1.2"),  # amazon.aws 9.5.2
-    Core("2.17", "ansible-core==2.17.14", "3.11", "ansible==11.13.0", pip="24.0"),
+    Core("2.16", "ansible-core==2.16.19", "3.11", "ansible==11.13.0", LOWEST_BOTO),  # amazon.aws 9.5.2
+    Core("2.17", "ansible-core==2.17.14", "3.11", "ansible==11.13.0"),
     Core("2.18", "ansible-core==2.18.19", "3.11", "ansible==11.13.0"),
-    Core("2.20", "ansible-core==2.20.10", "3.12", "ansible==13.8.0", pip="25.2"),
-    Core("2.21", "ansible-core==2.21.5", "3.13", "ansible==14.5.0", pip="25.2"),  # amazon.aws 11.4.0
+    Core("2.20", "ansible-core==2.20.10", "3.12", "ansible==13.8.0"),  # amazon.aws 10.3.2
+    Core("2.21", "ansible-core==2.21.5", "3.13", "ansible==14.5.0"),  # amazon.aws 11.4.0
 )
 
 
@@ -142,7 +141,16 @@ class CoreRun:
         # amazon.aws is installed already: ansible-galaxy checks that it satisfies galaxy.yml, and reaches no server.
         self.check([os.path.join(self.bin, "ansible-galaxy"), "collection", "install", "-p", self.collections, tarball],
                    "ansible-galaxy collection install", env=self.env())
-        prepare_ansible_test_cache(self.home, self.core.pip)
+        prepare_ansible_test_cache(self.home, self.ansible_test_pip())
+
+    def ansible_test_pip(self):
+        """The pip that this core's ansible-test bootstraps into its virtualenvs (get_venv_packages), whose script it would download."""
+        (source,) = glob.glob(os.path.join(self.venv, "lib", "python*", "site-packages", "ansible_test", "_internal", "python_requirements.py"))
+        with open(source, encoding="utf-8") as handle:
+            found = re.search(r"def get_venv_packages.*?pip='([0-9.]+)'", handle.read(), re.S)
+        if not found:
+            raise Failed(f"cannot find the pip version of ansible-test in {source}")
+        return found.group(1)
 
     def installed(self):
         return os.path.join(self.collections, "ansible_collections", "mfa", "aws")

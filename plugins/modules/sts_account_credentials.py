@@ -72,6 +72,10 @@ EXAMPLES = r"""
   register: session
   no_log: true
 
+- name: Which account the credentials in use reach (no role assumed)
+  mfa.aws.sts_account_credentials:
+  register: own
+
 - name: Read the account's MFA state with the session's credentials
   mfa.aws.iam_mfa_info:
     access_key: "{{ session.credentials.access_key }}"
