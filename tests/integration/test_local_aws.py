@@ -844,3 +844,47 @@ def test_a_role_that_does_not_exist_cannot_be_assumed(fresh_aws: LocalAWS) -> No
 
     assert error_code(denied) == "AccessDenied"
     assert f":{account_id}:assumed-role/OrganizationAccountAccessRole/granted" in granted["AssumedRoleUser"]["Arn"]
+
+
+# --- real AWS from afar: latency and eventual consistency ---------------------------------------------------------------
+
+
+def test_latency_delays_every_call_and_calls_at_once_wait_at_once(fresh_aws: LocalAWS, iam: Any) -> None:
+    fresh_aws.slow_down(latency_ms=200)
+    started = time.monotonic()
+    iam.list_users()
+    assert time.monotonic() - started >= 0.2
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _index: fresh_aws.client("iam").list_users(), range(4)))
+    assert time.monotonic() - started < 0.8  # not 4 x 200 ms one after the other
+    fresh_aws.slow_down()
+    started = time.monotonic()
+    iam.list_users()
+    assert time.monotonic() - started < 0.2
+
+
+def test_a_new_device_is_invisible_for_the_lag_but_its_name_is_taken(fresh_aws: LocalAWS, iam: Any) -> None:
+    fresh_aws.slow_down(lag_seconds=1.5)
+    iam.create_user(UserName="alice")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]
+    serial = device["SerialNumber"]
+    seed = device["Base32StringSeed"].decode("ascii") if isinstance(device["Base32StringSeed"], bytes) else device["Base32StringSeed"]
+    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+    for call in (lambda: iam.list_mfa_device_tags(SerialNumber=serial), lambda: iam.delete_virtual_mfa_device(SerialNumber=serial),
+                 lambda: iam.enable_mfa_device(UserName="alice", SerialNumber=serial, AuthenticationCode1="123456",
+                                               AuthenticationCode2="654321")):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert error_code(raised) == "NoSuchEntity"
+    with pytest.raises(ClientError) as raised:
+        iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")
+    assert error_code(raised) == "EntityAlreadyExists"
+    time.sleep(1.6)
+    assert [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]] == [serial]
+    current = window()
+    totp = DeviceTOTP(seed)
+    iam.enable_mfa_device(UserName="alice", SerialNumber=serial, AuthenticationCode1=totp.generate_otp(current - 1),
+                          AuthenticationCode2=totp.generate_otp(current))

@@ -3,6 +3,9 @@
 GET  /_local_aws/calls             the API calls so far: [{"service", "action", "account_id"[, "throttled"][, "task_policy"]}]
 POST /_local_aws/calls/reset       forget them
 POST /_local_aws/faults            {"throttle": {"service": "iam", "share": 0.3, "seed": 1}}; share 0 turns it off
+                                   {"latency_ms": 80, "jitter_ms": 40}: every API call waits that long before its answer
+                                   {"lag_seconds": 3}: a new virtual device is invisible that long (listings, enable, tags,
+                                   delete), as IAM's eventual consistency makes it
 POST /_local_aws/hardware-tokens   {"account_id", "serial_number", "base32_seed"}: a hardware TOTP token AWS knows
 POST /_local_aws/passkeys          {"account_id", "user_name"[, "name"]}: a passkey or security key registered for an IAM
                                    user, as only a browser can; answers {"serial_number": "arn:aws:iam::...:u2f/user/..."}
@@ -46,11 +49,19 @@ def _reset_calls(state: EndpointState, _body: Body) -> object:
 
 
 def _faults(state: EndpointState, body: Body) -> object:
-    throttle = body["throttle"]
-    share = float(throttle["share"])
-    if not 0 <= share <= 1:
-        raise ValueError("throttle share must be between 0 and 1")
-    state.set_throttle(str(throttle.get("service", "iam")), share, int(throttle.get("seed", 0)))
+    if "throttle" in body:
+        throttle = body["throttle"]
+        share = float(throttle["share"])
+        if not 0 <= share <= 1:
+            raise ValueError("throttle share must be between 0 and 1")
+        state.set_throttle(str(throttle.get("service", "iam")), share, int(throttle.get("seed", 0)))
+    for name in ("latency_ms", "jitter_ms", "lag_seconds"):
+        if name in body:
+            value = float(body[name])
+            if not 0 <= value <= 60_000:
+                raise ValueError(f"{name} must be between 0 and 60000")
+            with state.lock:
+                setattr(state, name, value)
     return {}
 
 

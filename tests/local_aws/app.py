@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -58,6 +59,9 @@ class LocalAWSApp:
         request = parse_request(environ)
         if request is None:
             return None
+        delay = self.state.call_delay()
+        if delay:
+            time.sleep(delay)  # the server is threaded: calls made at once wait at once, as AWS's do
         session = root.session_of(request, self.state)
         if session is not None:  # credentials of sts:AssumeRoot act in the member account
             request = dataclasses.replace(request, account_id=session.account_id)

@@ -107,6 +107,11 @@ class LocalAWS:
         """Answer a deterministic `share` (0 to 1) of the service's calls with Throttling; 0 stops it."""
         self._admin("POST", "faults", {"throttle": {"service": service, "share": share, "seed": seed}})
 
+    def slow_down(self, latency_ms: float = 0, jitter_ms: float = 0, lag_seconds: float = 0) -> None:
+        """Behave like AWS from afar: each call answers after latency_ms (plus up to jitter_ms), and a new virtual device is
+        invisible for lag_seconds (eventual consistency); zeros turn both off."""
+        self._admin("POST", "faults", {"latency_ms": latency_ms, "jitter_ms": jitter_ms, "lag_seconds": lag_seconds})
+
     def register_hardware_token(self, serial: str, seed: str, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
         """Make a hardware TOTP token with this vendor serial and base32 seed known to the account."""
         self._admin("POST", "hardware-tokens", {"account_id": account_id, "serial_number": serial, "base32_seed": seed})

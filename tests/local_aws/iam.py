@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -126,7 +127,7 @@ def _device_seed(call: IamCall, serial: str) -> str:
     """The seed of a virtual device (serial is its ARN) or of a registered hardware token (vendor serial)."""
     if serial.startswith("arn:"):
         device = call.backend.virtual_mfa_devices.get(serial)
-        seed = device.base32_string_seed if device else None
+        seed = device.base32_string_seed if device and not call.state.lagging(call.device_key(serial)) else None
     else:
         seed = call.state.hardware_tokens.get(call.device_key(serial))
     if seed is None:
@@ -173,7 +174,7 @@ def _listed_device(device: VirtualMfaDevice) -> dict[str, object]:
 def _virtual_device_key(call: IamCall) -> DeviceKey:
     """The key of the virtual device named by SerialNumber; NoSuchEntity when there is none."""
     serial = call.require("SerialNumber")
-    if serial not in call.backend.virtual_mfa_devices:
+    if serial not in call.backend.virtual_mfa_devices or call.state.lagging(call.device_key(serial)):
         raise NotFoundException(f"VirtualMFADevice with serial number {serial} doesn't exist.")
     return call.device_key(serial)
 
@@ -202,6 +203,7 @@ def create_virtual_mfa_device(call: IamCall) -> Response:
     seed = device.base32_string_seed
     call.state.issued_seeds.append(seed)
     call.state.device_tags[call.device_key(device.serial_number)] = tags
+    call.state.device_created[call.device_key(device.serial_number)] = time.monotonic()
     account_name = next(iter(call.backend.account_aliases), call.request.account_id)
     return call.respond({"VirtualMFADevice": {
         "SerialNumber": device.serial_number,
@@ -212,13 +214,16 @@ def create_virtual_mfa_device(call: IamCall) -> Response:
 
 
 def delete_virtual_mfa_device(call: IamCall) -> Response:
-    """DeleteConflict while the device is enabled for a user."""
+    """DeleteConflict while the device is enabled for a user; NoSuchEntity for one too new to be seen."""
     serial = call.require("SerialNumber")
+    if call.state.lagging(call.device_key(serial)):
+        raise NotFoundException(f"VirtualMFADevice with serial number {serial} doesn't exist.")
     if _owner(call.backend, serial) is not None:
         raise DeleteConflictException("Cannot delete entity, must deactivate the MFA device first.")
     call.backend.delete_virtual_mfa_device(serial)
     call.state.device_tags.pop(call.device_key(serial), None)
     call.state.used_code_pairs.pop(call.device_key(serial), None)
+    call.state.device_created.pop(call.device_key(serial), None)
     return call.respond()
 
 
@@ -227,7 +232,7 @@ def list_virtual_mfa_devices(call: IamCall) -> Response:
     status = call.param("AssignmentStatus") or "Any"
     devices = [
         device for device in call.backend.virtual_mfa_devices.values()
-        if status == "Any" or (device.user is not None) == (status == "Assigned")
+        if (status == "Any" or (device.user is not None) == (status == "Assigned")) and not call.state.lagging(call.device_key(device.serial_number))
     ]
     page, marker = _page(call, devices, lambda device: device.serial_number)
     return call.respond({

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -57,6 +58,27 @@ class EndpointState:
     # until it is four hours old; report_max_age is how old a report may get here (0: always new).
     reports: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     report_max_age: float = 0.0
+    # Real AWS: every call takes latency_ms (plus up to jitter_ms) to answer; a virtual device is invisible to the calls
+    # that name or list it for lag_seconds after it is created (IAM's eventual consistency), though its name is taken.
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    lag_seconds: float = 0.0
+    # When each virtual device was created (time.monotonic()), for the lag.
+    device_created: dict[DeviceKey, float] = field(default_factory=dict)
+    _latency_rng: random.Random = field(default_factory=lambda: random.Random(0))
+
+    def call_delay(self) -> float:
+        """How many seconds the next call waits before it is answered."""
+        with self.lock:
+            if not self.latency_ms and not self.jitter_ms:
+                return 0.0
+            return (self.latency_ms + self._latency_rng.uniform(0, self.jitter_ms)) / 1000
+
+    def lagging(self, key: DeviceKey) -> bool:
+        """Whether the device was created too recently for the other calls to see it."""
+        with self.lock:
+            created = self.device_created.get(key)
+            return created is not None and time.monotonic() - created < self.lag_seconds
 
     def root_mfa_enabled(self, account_id: str) -> bool:
         """Whether the account's root user has an MFA device."""
@@ -95,3 +117,5 @@ class EndpointState:
             self.root_sessions.clear()
             self.reports.clear()
             self.report_max_age = 0.0
+            self.latency_ms = self.jitter_ms = self.lag_seconds = 0.0
+            self.device_created.clear()
