@@ -288,8 +288,9 @@ def current_seeds(seeds):
     return {user_name: {key: value for key, value in entry.items() if key != "previous"} for user_name, entry in seeds.items()}
 
 
-def enable_devices(seeds, users, rotating=False, at=None, replacing=None):
-    """The iam_mfa_enable devices that enable the stored device of each of users with two codes of its stored seed.
+def enable_devices(seeds, users, rotating=False, at=None, replacing=None, codes=True):
+    """The iam_mfa_enable devices that enable the stored device of each of users with two codes of its stored seed, or, with
+    codes false, with the seed itself (the module then computes the codes right before each call).
 
     With rotating, only the entries of a rotation (those with a previous entry), and those of the users of replacing (whose
     lost seed a new device replaces).
@@ -303,11 +304,15 @@ def enable_devices(seeds, users, rotating=False, at=None, replacing=None):
         if not entry or (rotating and not entry.get("previous") and user_name not in (replacing or [])):
             continue
         try:
-            codes = totp_pair(entry["base32_seed"], moment)
+            pair = totp_pair(entry["base32_seed"], moment)
         except OtpError as e:
             raise AnsibleFilterError(f"the stored seed of {user_name} cannot give codes ({e}): restore the seed store from a backup") from None
-        devices.append({"user_name": user_name, "serial_number": entry["serial_number"],
-                        "authentication_code_1": codes[0], "authentication_code_2": codes[1]})
+        device = {"user_name": user_name, "serial_number": entry["serial_number"]}
+        if codes:
+            device.update(authentication_code_1=pair[0], authentication_code_2=pair[1])
+        else:
+            device["base32_seed"] = entry["base32_seed"]
+        devices.append(device)
     return devices
 
 

@@ -16,7 +16,10 @@ act on, what to fix.  Nothing here ever puts a seed or an authentication code in
 from __future__ import annotations
 
 import functools
+import random
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import botocore
@@ -29,6 +32,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
+
+from ansible_collections.mfa.aws.plugins.module_utils import _totp
 
 VIRTUAL = "virtual"
 FIDO = "fido"
@@ -48,7 +53,8 @@ _PATH = re.compile(r"/([\x21-\x7e]+/)*")
 _HARDWARE_SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
 _CODE = re.compile(r"[0-9]{6}")
 
-_RETRY = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["ConcurrentModification"])
+# IAM answers ConcurrentModification and EntityTemporarilyUnmodifiable while another change of the entity settles.
+_RETRY = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["ConcurrentModification", "EntityTemporarilyUnmodifiable"])
 
 # One line per error a person can act on: what to fix.
 _HINTS = {
@@ -307,3 +313,83 @@ def untag_device(client, serial_number, tag_keys):
 def account_mfa_enabled(client):
     """Whether the root user has an MFA device: GetAccountSummary's AccountMFAEnabled, always current."""
     return bool(client.get_account_summary(aws_retry=True)["SummaryMap"].get("AccountMFAEnabled"))
+
+
+# --- eventual consistency, fresh codes, several calls at once --------------------------------------------------------
+
+# How many seconds a device that was just created may stay invisible to IAM's other calls before the modules give up.
+VISIBILITY_TIMEOUT = 30
+NOT_VISIBLE = (
+    "IAM does not show MFA device {serial_number} yet (a device just created takes a few seconds to be visible to IAM's "
+    "other calls): run again in a minute; if it keeps saying so, the device does not exist: check serial_number"
+)
+
+
+class Codes:
+    """Where the two codes of a call come from: given ones, or computed from the device's seed right before each call."""
+
+    def __init__(self, codes=(None, None), seed=None):
+        self.given, self.seed = tuple(codes), seed
+
+    def __call__(self):
+        if self.seed is not None:
+            return _totp.pair(self.seed)
+        return self.given
+
+    @property
+    def missing(self):
+        return self.seed is None and None in self.given
+
+
+def _jittered(delay):
+    return delay * random.uniform(0.8, 1.2)
+
+
+def call_while_invisible(client, call, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
+    """call(code_1, code_2) - EnableMFADevice or ResyncMFADevice - made again while IAM answers NoSuchEntity for a device
+    that exists for IAM's other calls soon (eventual consistency), with fresh codes each time when the seed is known; and,
+    with the seed, once more in the next 30-second window when AWS refuses a pair (used already, or a window that moved).
+
+    A user that does not exist fails at once, naming them. Nothing raised here holds a code.
+    """
+    deadline = time.monotonic() + timeout
+    delay, user_checked, new_window = 0.5, False, False
+    while True:
+        code_1, code_2 = codes()
+        try:
+            return call(client, user_name=user_name, serial_number=serial_number, code_1=code_1, code_2=code_2)
+        except AnsibleIAMError as e:
+            code = error_code(e.exception)
+            if code == "NoSuchEntity" and device_kind(serial_number) == VIRTUAL:
+                if not user_checked:
+                    if not user_exists(client, user_name=user_name):
+                        raise AnsibleIAMError(message=f"no IAM user named {user_name}: check user_name", exception=e.exception) from e
+                    user_checked = True
+                if time.monotonic() + delay > deadline:
+                    raise AnsibleIAMError(message=NOT_VISIBLE.format(serial_number=serial_number), exception=e.exception) from e
+                time.sleep(_jittered(delay))
+                delay = min(delay * 2, 4)
+                continue
+            if code == "InvalidAuthenticationCode" and codes.seed is not None and not new_window:
+                new_window = True
+                time.sleep(_totp.seconds_to_next_window() + 0.5)
+                continue
+            raise
+
+
+def run_concurrently(work, items, concurrency):
+    """[(result, None) or (None, AnsibleIAMError)] of work(index, item) for every item, in the items' order, concurrency at a time.
+
+    Every item is tried: an error of one does not stop the others.
+    """
+    def attempt(indexed):
+        index, item = indexed
+        try:
+            return work(index, item), None
+        except AnsibleIAMError as e:
+            return None, e
+
+    if concurrency <= 1 or len(items) <= 1:
+        return [attempt(indexed) for indexed in enumerate(items)]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+        return list(pool.map(attempt, enumerate(items)))

@@ -49,6 +49,15 @@ options:
       - The code of the device that follows O(authentication_code_1), 6 digits.
       - Required with O(authentication_code_1).
     type: str
+  base32_seed:
+    description:
+      - The base32 seed of a virtual device, instead of O(authentication_code_1) and O(authentication_code_2). The module
+        computes the two codes itself (RFC 6238) right before each call, so that a call made again - while IAM does not show a
+        device just created, or in the next window after AWS refused a pair used already - has codes of the current windows.
+      - B(Secret), never returned or shown. With O(state=resynced), a refused pair is tried once more in the next 30-second
+        window, inside the task.
+    type: str
+    version_added: 0.2.0
   state:
     description:
       - V(present) enables the device for the user unless it is enabled for them already.
@@ -92,6 +101,11 @@ options:
           - The code of the device that follows O(devices[].authentication_code_1), 6 digits.
           - Required with O(devices[].authentication_code_1).
         type: str
+      base32_seed:
+        description:
+          - The base32 seed of a virtual device instead of its two codes, as O(base32_seed). B(Secret).
+        type: str
+        version_added: 0.2.0
       state:
         description:
           - V(present) enables the device for the user unless it is enabled for them already.
@@ -111,6 +125,25 @@ options:
     type: bool
     default: true
     version_added: 0.1.0
+  visibility_timeout:
+    description:
+      - IAM makes a new virtual device visible to its other calls a few seconds after it is created (eventual consistency). For
+        that many seconds the module calls C(EnableMFADevice) (or C(ResyncMFADevice)) again, with jittered back-off, while AWS answers
+        that the device does not exist; then it fails with C(IAM does not show MFA device ... yet ... run again in a minute).
+      - A user that does not exist fails at once (one C(GetUser) call tells which of the two AWS did not find).
+      - V(0) calls once.
+    type: int
+    default: 30
+    version_added: 0.2.0
+  concurrency:
+    description:
+      - With O(devices), how many items are done at once, when no two items name the same user or device (otherwise one at a time,
+        in order). Throttling is retried with back-off by each call.
+      - With more than one at a time, every item is tried even when one fails; the task then fails with the error of the first item
+        that failed (by index), and RV(devices) holds the items done.
+    type: int
+    default: 4
+    version_added: 0.2.0
 notes:
   - The codes are checked (6 digits each) before any call to AWS, and no message of this module contains them.
   - AWS accepts each pair of codes once. Compute them, or read them from the token, right before the task runs.
@@ -356,6 +389,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import ROOT_HANDOFF
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import VIRTUAL
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import VISIBILITY_TIMEOUT
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import Codes
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import call_while_invisible
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import deactivate_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import device_kind
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import enable_device
@@ -368,18 +404,21 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_u
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_virtual_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_mfa_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import resync_device
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import run_concurrently
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_serial_number
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_device_users
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
+from ansible_collections.mfa.aws.plugins.module_utils._totp import SeedError
+from ansible_collections.mfa.aws.plugins.module_utils._totp import code_at
 
 CODE_OPTIONS = ("authentication_code_1", "authentication_code_2")
 ENABLE = "enable"
 DEACTIVATE = "deactivate"
 
 
-def argument_problem(user_name: str, serial_number: str, codes: tuple) -> str | None:
-    """What is wrong with the arguments, found without AWS; never quotes a code."""
+def argument_problem(user_name: str, serial_number: str, codes: tuple, seed: str | None = None) -> str | None:
+    """What is wrong with the arguments, found without AWS; never quotes a code or a seed."""
     if is_root_user(user_name):
         return ROOT_HANDOFF
     problem = validate_serial_number(serial_number)
@@ -388,6 +427,11 @@ def argument_problem(user_name: str, serial_number: str, codes: tuple) -> str | 
     for option, code in zip(CODE_OPTIONS, codes):
         if code is not None and not validate_code(code):
             return f"{option} must be exactly 6 digits (quote it in YAML to keep a leading zero)"
+    if seed is not None:
+        try:
+            code_at(seed, 0)
+        except SeedError as e:
+            return f"base32_seed cannot give codes: {e}"
     return None
 
 
@@ -437,10 +481,10 @@ def plan(state, user_name, serial_number, owner, codes):
         return None
     if owner is not None:
         raise enabled_elsewhere(user_name, serial_number, owner)
-    if None in codes:
+    if codes.missing if isinstance(codes, Codes) else None in codes:
         raise AnsibleIAMError(
             message=f"authentication_code_1 and authentication_code_2 are required to enable MFA device {serial_number} for user {user_name}: "
-            "give two consecutive codes of the device"
+            "give two consecutive codes of the device, or its base32_seed"
         )
     return ENABLE
 
@@ -457,13 +501,14 @@ def virtual_device_user(client, serial_number):
     return virtual_device_users(devices).get(serial_number)
 
 
-def enable(client, user_name, serial_number, codes):
+def enable(client, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
     """EnableMFADevice: True, or False when AWS answers that the device is enabled for that user already.
 
-    When the device is enabled for another user, the error names that user if AWS can tell.
+    Made again while IAM does not show a device just created (see call_while_invisible). When the device is enabled for
+    another user, the error names that user if AWS can tell.
     """
     try:
-        enable_device(client, user_name=user_name, serial_number=serial_number, code_1=codes[0], code_2=codes[1])
+        call_while_invisible(client, enable_device, user_name, serial_number, codes, timeout)
     except AnsibleIAMError as e:
         owner = error_code(e.exception) == "EntityAlreadyExists" and virtual_device_user(client, serial_number)
         if not owner:
@@ -474,23 +519,24 @@ def enable(client, user_name, serial_number, codes):
     return True
 
 
-def apply(client, check_mode, action, user_name, serial_number, codes):
+def apply(client, check_mode, action, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
     """Carry out what plan() decided, nothing in check mode; False when AWS says the device was enabled for the user already."""
     if check_mode or action is None:
         return True
     if action == ENABLE:
-        return enable(client, user_name, serial_number, codes)
+        return enable(client, user_name, serial_number, codes, timeout)
     deactivate_device(client, user_name=user_name, serial_number=serial_number)
     return True
 
 
-def ensure_enabled(client, check_mode, user_name, serial_number, codes):
+def ensure_enabled(client, check_mode, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
+    codes = codes if isinstance(codes, Codes) else Codes(codes)
     devices = list_user_devices(client, user_name=user_name)
     owner = user_name if find_device(devices, serial_number) is not None else None
     action = plan("present", user_name, serial_number, owner, codes)
     if action is None:
         return build_result(False, user_name, serial_number, devices, devices)
-    if not apply(client, check_mode, action, user_name, serial_number, codes):
+    if not apply(client, check_mode, action, user_name, serial_number, codes, timeout):
         # AWS answered that the device was enabled for the user meanwhile: no change of this run.
         devices = list_user_devices(client, user_name=user_name)
         return build_result(False, user_name, serial_number, devices, devices)
@@ -501,15 +547,17 @@ def ensure_enabled(client, check_mode, user_name, serial_number, codes):
 def ensure_deactivated(client, check_mode, user_name, serial_number):
     devices = list_user_devices(client, user_name=user_name)
     owner = user_name if find_device(devices, serial_number) is not None else None
-    action = plan("absent", user_name, serial_number, owner, (None, None))
+    action = plan("absent", user_name, serial_number, owner, Codes())
     if action is None:
         return build_result(False, user_name, serial_number, devices, devices)
-    apply(client, check_mode, action, user_name, serial_number, (None, None))
+    apply(client, check_mode, action, user_name, serial_number, Codes())
     remaining = [device for device in devices if device["SerialNumber"] != serial_number]
     return build_result(True, user_name, serial_number, devices, remaining)
 
 
-def resync(client, check_mode, user_name, serial_number, codes):
+def resync(client, check_mode, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
+    """ResyncMFADevice; with the seed, a pair AWS refuses (used already) is made again with the next window's codes."""
+    codes = codes if isinstance(codes, Codes) else Codes(codes)
     devices = list_user_devices(client, user_name=user_name)
     if find_device(devices, serial_number) is None:
         raise AnsibleIAMError(
@@ -517,18 +565,23 @@ def resync(client, check_mode, user_name, serial_number, codes):
             "enable it with state=present"
         )
     if not check_mode:
-        resync_device(client, user_name=user_name, serial_number=serial_number, code_1=codes[0], code_2=codes[1])
+        call_while_invisible(client, resync_device, user_name, serial_number, codes, timeout)
     return build_result(True, user_name, serial_number, devices, devices)
 
 
 def item_codes(item: dict) -> tuple:
-    return tuple(item[option] for option in CODE_OPTIONS)
+    return tuple(item.get(option) for option in CODE_OPTIONS)
+
+
+def codes_of(item: dict) -> Codes:
+    """Where the codes of an item (or of the single form's parameters) come from: its codes, or its seed."""
+    return Codes(item_codes(item), item.get("base32_seed"))
 
 
 def items_problem(items: list) -> str | None:
     """The first problem of the devices option found without AWS, naming the item; None when there is none. Never quotes a code."""
     for index, item in enumerate(items):
-        problem = argument_problem(item["user_name"], item["serial_number"], item_codes(item))
+        problem = argument_problem(item["user_name"], item["serial_number"], item_codes(item), item.get("base32_seed"))
         if problem:
             return f"devices[{index}] ({item['user_name']}): {problem}"
     return None
@@ -538,7 +591,7 @@ def lists_first(items, check_mode, list_first) -> bool:
     """Whether the batch must read who each device is enabled for before acting (see the list_first option): unless every
     item enables a virtual device with its codes, outside check mode."""
     return list_first or check_mode or any(
-        item["state"] != "present" or device_kind(item["serial_number"]) != VIRTUAL or None in item_codes(item) for item in items
+        item["state"] != "present" or device_kind(item["serial_number"]) != VIRTUAL or codes_of(item).missing for item in items
     )
 
 
@@ -576,7 +629,7 @@ def enabled_among(items: list, owners: dict) -> dict:
     return enabled
 
 
-def ensure_items(client, check_mode, items, owners, listed=True, seen=None):
+def ensure_items(client, check_mode, items, owners, listed=True, seen=None, timeout=VISIBILITY_TIMEOUT):
     """Bring the items to their state, in order, and yield the entry of each in turn.
 
     owners is read_owners()'s answer and is kept up to date (as predicted in check mode), so each item
@@ -588,14 +641,14 @@ def ensure_items(client, check_mode, items, owners, listed=True, seen=None):
     """
     enabled_here = set()
     for index, item in enumerate(items):
-        user_name, serial_number, codes = item["user_name"], item["serial_number"], item_codes(item)
+        user_name, serial_number, codes = item["user_name"], item["serial_number"], codes_of(item)
         try:
             action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
             if listed or action != ENABLE or check_mode:
-                changed = apply(client, check_mode, action, user_name, serial_number, codes) and action is not None
+                changed = apply(client, check_mode, action, user_name, serial_number, codes, timeout) and action is not None
             else:
                 try:
-                    enable_device(client, user_name=user_name, serial_number=serial_number, code_1=codes[0], code_2=codes[1])
+                    call_while_invisible(client, enable_device, user_name, serial_number, codes, timeout)
                     changed = True
                     enabled_here.add(serial_number)
                 except AnsibleIAMError as e:
@@ -607,12 +660,49 @@ def ensure_items(client, check_mode, items, owners, listed=True, seen=None):
                     owners.update(listing)
                     listed = True
                     action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
-                    changed = apply(client, check_mode, action, user_name, serial_number, codes) and action is not None
+                    changed = apply(client, check_mode, action, user_name, serial_number, codes, timeout) and action is not None
         except AnsibleIAMError as e:
             raise item_error(index, user_name, e) from e
         if action is not None:
             owners[serial_number] = user_name if action == ENABLE else None
         yield dict(user_name=user_name, serial_number=serial_number, kind=device_kind(serial_number), state=item["state"], changed=changed)
+
+
+def independent(items: list) -> bool:
+    """Whether no two items name the same device or the same user: then no item sees what another one does."""
+    serials, users = [item["serial_number"] for item in items], [item["user_name"] for item in items]
+    return len(set(serials)) == len(serials) and len(set(users)) == len(users)
+
+
+def ensure_items_concurrently(client, check_mode, items, owners, concurrency, timeout=VISIBILITY_TIMEOUT):
+    """ensure_items() for independent items, concurrency of them at a time: (entries of the items done, in order; the error
+    of the first item that failed, or None; {serial number: user} of the devices AWS said were enabled for their user already).
+
+    Every item is tried, so an error leaves the items after it done too. owners is updated as ensure_items() updates it.
+    """
+    def work(index, item):
+        user_name, serial_number, codes = item["user_name"], item["serial_number"], codes_of(item)
+        try:
+            action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
+            done = apply(client, check_mode, action, user_name, serial_number, codes, timeout)
+        except AnsibleIAMError as e:
+            raise item_error(index, user_name, e) from e
+        entry = dict(user_name=user_name, serial_number=serial_number, kind=device_kind(serial_number), state=item["state"],
+                     changed=done and action is not None)
+        return entry, action, not done
+
+    entries, error, already = [], None, {}
+    for outcome, failure in run_concurrently(work, items, concurrency):
+        if failure is not None:
+            error = error or failure
+            continue
+        entry, action, was_enabled = outcome
+        entries.append(entry)
+        if action is not None:
+            owners[entry["serial_number"]] = entry["user_name"] if action == ENABLE else None
+        if was_enabled:
+            already[entry["serial_number"]] = entry["user_name"]
+    return entries, error, already
 
 
 def run_batch(module, items):
@@ -621,17 +711,25 @@ def run_batch(module, items):
     if problem:
         module.fail_json(msg=problem)
     client = iam_client(module)
+    timeout, concurrency = module.params["visibility_timeout"], module.params["concurrency"]
     entries = []
     try:
         # Without a listing first, every item enables a virtual device that the caller knows to be free.
         listed = lists_first(items, module.check_mode, module.params["list_first"])
         owners = read_owners(client, items) if listed else {}
         before = enabled_among(items, owners)
-        seen = {}
-        for entry in ensure_items(client, module.check_mode, items, owners, listed, seen):
-            entries.append(entry)
-        if seen:  # AWS said a device is in use: what was enabled before the run is the listing, less what this run enabled
-            before = enabled_among(items, {serial: owner for serial, owner in seen["listing"].items() if serial not in seen["enabled"]})
+        if concurrency > 1 and independent(items):
+            entries, error, already = ensure_items_concurrently(client, module.check_mode, items, owners, concurrency, timeout)
+            if not listed:  # what was enabled before the run: the devices AWS said were enabled for their user already
+                before = enabled_among(items, already)
+            if error is not None:
+                raise error
+        else:
+            seen = {}
+            for entry in ensure_items(client, module.check_mode, items, owners, listed, seen, timeout):
+                entries.append(entry)
+            if seen:  # AWS said a device is in use: what was enabled before the run is the listing, less what this run enabled
+                before = enabled_among(items, {serial: owner for serial, owner in seen["listing"].items() if serial not in seen["enabled"]})
     except AnsibleIAMError as e:
         fail_with_result(module, e, changed=any(entry["changed"] for entry in entries), devices=entries)
     result = dict(changed=any(entry["changed"] for entry in entries), devices=entries)
@@ -644,20 +742,20 @@ def run_single(module):
     """The module with user_name and serial_number: exits with the device's result."""
     params = module.params
     user_name, serial_number, state = params["user_name"], params["serial_number"], params["state"]
-    codes = tuple(params[option] for option in CODE_OPTIONS)
+    codes, timeout = codes_of(params), params["visibility_timeout"]
 
-    problem = argument_problem(user_name, serial_number, codes)
+    problem = argument_problem(user_name, serial_number, codes.given, codes.seed)
     if problem:
         module.fail_json(msg=problem)
 
     client = iam_client(module)
     try:
         if state == "present":
-            result = ensure_enabled(client, module.check_mode, user_name, serial_number, codes)
+            result = ensure_enabled(client, module.check_mode, user_name, serial_number, codes, timeout)
         elif state == "absent":
             result = ensure_deactivated(client, module.check_mode, user_name, serial_number)
         else:
-            result = resync(client, module.check_mode, user_name, serial_number, codes)
+            result = resync(client, module.check_mode, user_name, serial_number, codes, timeout)
     except AnsibleIAMError as e:
         module.fail_json_aws_error(e)
 
@@ -672,6 +770,7 @@ def main():
         serial_number=dict(type="str", required=True),
         authentication_code_1=dict(type="str", no_log=True),
         authentication_code_2=dict(type="str", no_log=True),
+        base32_seed=dict(type="str", no_log=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     argument_spec = dict(
@@ -679,19 +778,26 @@ def main():
         serial_number=dict(type="str"),
         authentication_code_1=dict(type="str", no_log=True),
         authentication_code_2=dict(type="str", no_log=True),
+        base32_seed=dict(type="str", no_log=True),
         state=dict(type="str", default="present", choices=["present", "absent", "resynced"]),
-        devices=dict(type="list", elements="dict", options=item_spec, required_together=[CODE_OPTIONS]),
+        devices=dict(type="list", elements="dict", options=item_spec, required_together=[CODE_OPTIONS],
+                     mutually_exclusive=[("base32_seed", option) for option in CODE_OPTIONS]),
         list_first=dict(type="bool", default=True),
+        visibility_timeout=dict(type="int", default=VISIBILITY_TIMEOUT),
+        concurrency=dict(type="int", default=4),
     )
     module = AnsibleAWSModule(
         argument_spec=with_connection_secrets_hidden(argument_spec),
         supports_check_mode=True,
         # The options of the single form, when set, would be ignored with devices.
-        mutually_exclusive=[("devices", option) for option in ("user_name", "serial_number", "state") + CODE_OPTIONS],
+        mutually_exclusive=[("devices", option) for option in ("user_name", "serial_number", "state", "base32_seed") + CODE_OPTIONS]
+        + [("base32_seed", option) for option in CODE_OPTIONS],
         required_one_of=[("user_name", "devices")],
         required_together=[("user_name", "serial_number"), CODE_OPTIONS],
-        required_if=[("state", "resynced", CODE_OPTIONS)],
+        required_if=[("state", "resynced", CODE_OPTIONS + ("base32_seed",), True)],
     )
+    if not 0 <= module.params["visibility_timeout"] <= 300 or not 1 <= module.params["concurrency"] <= 16:
+        module.fail_json(msg="visibility_timeout must be 0 to 300 seconds, and concurrency 1 to 16")
     if module.params["devices"] is None:
         run_single(module)
     else:

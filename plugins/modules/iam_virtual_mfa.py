@@ -104,8 +104,9 @@ options:
       exclusive:
         description:
           - With O(devices[].state=present), only create the device. When a device of that path and name exists already (another run
-            created it after this one listed the account, say), fail for this item and change nothing of that device, whose seed is
-            the other run's.
+            created it after this one listed the account, or IAM's listing did not show a device an earlier run created moments ago),
+            the item changes nothing of it, not even its tags, and reports it unchanged, without a seed. Whose seed it is, the caller
+            tells from its seed stores, as the P(mfa.aws.enroll#role) role does.
         type: bool
         default: false
         version_added: 0.2.0
@@ -389,6 +390,8 @@ devices:
 """
 
 import base64
+import random
+import time
 
 from ansible.module_utils.common.text.converters import to_text
 
@@ -396,6 +399,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import VISIBILITY_TIMEOUT
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import create_virtual_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import deactivate_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import delete_virtual_device
@@ -582,6 +586,20 @@ def ensure_devices(client, check_mode, items, list_first=True):
             return done[key]
         return listed().get(key)
 
+    def listed_once_visible(key):
+        """The device AWS says exists, once IAM's listing shows it too: a device created moments ago is missing from it for a
+        few seconds (eventual consistency)."""
+        nonlocal known
+        deadline, delay = time.monotonic() + VISIBILITY_TIMEOUT, 0.5
+        while time.monotonic() + delay <= deadline:
+            time.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, 4)
+            known = None
+            if listed().get(key) is not None:
+                return known[key]
+        raise AnsibleIAMError(message=f"a device named {key[1]} at path {key[0]} exists, but IAM does not list it yet (a device just "
+                              "created takes a few seconds to be visible to IAM's other calls): run again in a minute")
+
     if list_first or check_mode:
         listed()
 
@@ -592,19 +610,20 @@ def ensure_devices(client, check_mode, items, list_first=True):
                 result = try_create(client, item)
                 device = None
                 if result is None:  # it exists already: list, then update it
-                    device = current(key)
+                    device = current(key) or listed_once_visible(key)
             else:
                 device = current(key)
                 result = None
             if result is None:
                 if device is not None and item["state"] == "present" and item.get("exclusive"):
-                    raise AnsibleIAMError(
-                        message=f"a device with that path and name exists already, {device['serial_number']}: another run may have created it "
-                        "meanwhile, and its seed is that run's; wait for it to finish or run later"
-                    )
-                if device is not None and item["state"] == "present" and item["tags"] is not None and key not in exact_tags:
-                    device = dict(device, tags=list_device_tags(client, serial_number=device["serial_number"]))
-                result = ensure_device(client, check_mode, device, item)
+                    # Left as it is, tags included: its seed is whoever created it (another run, or an earlier run whose
+                    # device IAM's listing did not show yet); the caller tells which from the stores.
+                    result = dict(changed=False, serial_number=device["serial_number"], virtual_mfa_device=device,
+                                  diff=dict(before=diff_view(device), after=diff_view(device)))
+                else:
+                    if device is not None and item["state"] == "present" and item["tags"] is not None and key not in exact_tags:
+                        device = dict(device, tags=list_device_tags(client, serial_number=device["serial_number"]))
+                    result = ensure_device(client, check_mode, device, item)
         except AnsibleIAMError as e:
             raise item_error(index, item_label(item), e) from e
         if item["state"] == "absent":

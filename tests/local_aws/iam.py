@@ -203,7 +203,7 @@ def create_virtual_mfa_device(call: IamCall) -> Response:
     seed = device.base32_string_seed
     call.state.issued_seeds.append(seed)
     call.state.device_tags[call.device_key(device.serial_number)] = tags
-    call.state.device_created[call.device_key(device.serial_number)] = time.monotonic()
+    call.state.created(call.device_key(device.serial_number))
     account_name = next(iter(call.backend.account_aliases), call.request.account_id)
     return call.respond({"VirtualMFADevice": {
         "SerialNumber": device.serial_number,
@@ -223,7 +223,7 @@ def delete_virtual_mfa_device(call: IamCall) -> Response:
     call.backend.delete_virtual_mfa_device(serial)
     call.state.device_tags.pop(call.device_key(serial), None)
     call.state.used_code_pairs.pop(call.device_key(serial), None)
-    call.state.device_created.pop(call.device_key(serial), None)
+    call.state.device_visible_at.pop(call.device_key(serial), None)
     return call.respond()
 
 

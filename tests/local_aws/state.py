@@ -63,8 +63,8 @@ class EndpointState:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     lag_seconds: float = 0.0
-    # When each virtual device was created (time.monotonic()), for the lag.
-    device_created: dict[DeviceKey, float] = field(default_factory=dict)
+    # When each virtual device created during a lag becomes visible (time.monotonic()).
+    device_visible_at: dict[DeviceKey, float] = field(default_factory=dict)
     _latency_rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def call_delay(self) -> float:
@@ -74,11 +74,17 @@ class EndpointState:
                 return 0.0
             return (self.latency_ms + self._latency_rng.uniform(0, self.jitter_ms)) / 1000
 
+    def created(self, key: DeviceKey) -> None:
+        """A virtual device was created: with a lag set now, the other calls see it only once the lag has passed."""
+        with self.lock:
+            if self.lag_seconds:
+                self.device_visible_at[key] = time.monotonic() + self.lag_seconds
+
     def lagging(self, key: DeviceKey) -> bool:
         """Whether the device was created too recently for the other calls to see it."""
         with self.lock:
-            created = self.device_created.get(key)
-            return created is not None and time.monotonic() - created < self.lag_seconds
+            visible_at = self.device_visible_at.get(key)
+            return visible_at is not None and time.monotonic() < visible_at
 
     def root_mfa_enabled(self, account_id: str) -> bool:
         """Whether the account's root user has an MFA device."""
@@ -118,4 +124,4 @@ class EndpointState:
             self.reports.clear()
             self.report_max_age = 0.0
             self.latency_ms = self.jitter_ms = self.lag_seconds = 0.0
-            self.device_created.clear()
+            self.device_visible_at.clear()

@@ -399,16 +399,13 @@ def test_without_listing_check_mode_and_deletions_still_list(check_mode, items):
 
 
 @pytest.mark.parametrize("list_first", [True, False])
-def test_an_exclusive_item_leaves_a_device_created_meanwhile_to_the_run_that_created_it(list_first):
+def test_an_exclusive_item_leaves_a_device_that_exists_as_it_is_and_reports_it(list_first):
     client = refusing_iam([listed("alice", tags={"mfa.aws/run": "other:1:1"})])
     exclusive = dict(item("alice", tags={"mfa.aws/run": "this:2:2"}), exclusive=True)
-    batch = iam_virtual_mfa.ensure_devices(client, False, [dict(item("bob"), exclusive=True), exclusive], list_first=list_first)
+    results = list(iam_virtual_mfa.ensure_devices(client, False, [dict(item("bob"), exclusive=True), exclusive], list_first=list_first))
 
-    assert next(batch)["base32_seed"] == "SEEDBOB"
-    with pytest.raises(AnsibleIAMError) as raised:
-        next(batch)
-    assert str(raised.value.message).startswith(f"devices[1] (/alice): a device with that path and name exists already, {ACCOUNT_ARN}/alice: ")
-    assert "another run may have created it meanwhile, and its seed is that run's; wait for it to finish or run later" in raised.value.message
+    assert results[0]["base32_seed"] == "SEEDBOB"
+    assert results[1]["changed"] is False and results[1]["serial_number"] == f"{ACCOUNT_ARN}/alice" and "base32_seed" not in results[1]
     assert "tag_mfa_device" not in calls(client) and "untag_mfa_device" not in calls(client)
     # After a deletion in the same batch, the name is free again.
     client = refusing_iam([listed("alice")])
