@@ -137,8 +137,8 @@ options:
     version_added: 0.2.0
   concurrency:
     description:
-      - With O(devices), how many items are done at once, when no two items name the same user or device (otherwise one at a time,
-        in order). Throttling is retried with back-off by each call.
+      - With O(devices) and O(list_first=false), how many devices are enabled at once when no two items name the same user or device
+        (otherwise, and when the batch lists first, one at a time, in order). Throttling is retried with back-off by each call.
       - With more than one at a time, every item is tried even when one fails; the task then fails with the error of the first item
         that failed (by index), and RV(devices) holds the items done.
     type: int
@@ -629,7 +629,7 @@ def enabled_among(items: list, owners: dict) -> dict:
     return enabled
 
 
-def ensure_items(client, check_mode, items, owners, listed=True, seen=None, timeout=VISIBILITY_TIMEOUT):
+def ensure_items(client, check_mode, items, owners, listed=True, seen=None, timeout=VISIBILITY_TIMEOUT, offset=0):
     """Bring the items to their state, in order, and yield the entry of each in turn.
 
     owners is read_owners()'s answer and is kept up to date (as predicted in check mode), so each item
@@ -662,7 +662,7 @@ def ensure_items(client, check_mode, items, owners, listed=True, seen=None, time
                     action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
                     changed = apply(client, check_mode, action, user_name, serial_number, codes, timeout) and action is not None
         except AnsibleIAMError as e:
-            raise item_error(index, user_name, e) from e
+            raise item_error(offset + index, user_name, e) from e
         if action is not None:
             owners[serial_number] = user_name if action == ENABLE else None
         yield dict(user_name=user_name, serial_number=serial_number, kind=device_kind(serial_number), state=item["state"], changed=changed)
@@ -674,7 +674,7 @@ def independent(items: list) -> bool:
     return len(set(serials)) == len(serials) and len(set(users)) == len(users)
 
 
-def ensure_items_concurrently(client, check_mode, items, owners, concurrency, timeout=VISIBILITY_TIMEOUT):
+def ensure_items_concurrently(client, check_mode, items, owners, concurrency, timeout=VISIBILITY_TIMEOUT, offset=0):
     """ensure_items() for independent items, concurrency of them at a time: (entries of the items done, in order; the error
     of the first item that failed, or None; {serial number: user} of the devices AWS said were enabled for their user already).
 
@@ -686,7 +686,7 @@ def ensure_items_concurrently(client, check_mode, items, owners, concurrency, ti
             action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
             done = apply(client, check_mode, action, user_name, serial_number, codes, timeout)
         except AnsibleIAMError as e:
-            raise item_error(index, user_name, e) from e
+            raise item_error(offset + index, user_name, e) from e
         entry = dict(user_name=user_name, serial_number=serial_number, kind=device_kind(serial_number), state=item["state"],
                      changed=done and action is not None)
         return entry, action, not done
@@ -718,14 +718,21 @@ def run_batch(module, items):
         listed = lists_first(items, module.check_mode, module.params["list_first"])
         owners = read_owners(client, items) if listed else {}
         before = enabled_among(items, owners)
-        if concurrency > 1 and independent(items):
-            entries, error, already = ensure_items_concurrently(client, module.check_mode, items, owners, concurrency, timeout)
-            if not listed:  # what was enabled before the run: the devices AWS said were enabled for their user already
+        seen = {}
+        if concurrency > 1 and not listed and independent(items):
+            # The first device alone: when AWS says it is in use, one listing tells about the others, which are then done one at
+            # a time from it (as in the sequential batch); otherwise the others are enabled concurrency at a time.
+            entries += ensure_items(client, module.check_mode, items[:1], owners, False, seen, timeout)
+            if seen:
+                entries += ensure_items(client, module.check_mode, items[1:], owners, True, None, timeout, offset=1)
+            else:
+                more, error, already = ensure_items_concurrently(client, module.check_mode, items[1:], owners, concurrency, timeout, offset=1)
+                entries += more
+                # What was enabled before the run: the devices AWS said were enabled for their user already.
                 before = enabled_among(items, already)
-            if error is not None:
-                raise error
+                if error is not None:
+                    raise error
         else:
-            seen = {}
             for entry in ensure_items(client, module.check_mode, items, owners, listed, seen, timeout):
                 entries.append(entry)
             if seen:  # AWS said a device is in use: what was enabled before the run is the listing, less what this run enabled

@@ -84,6 +84,13 @@ options:
     type: bool
     default: false
     version_added: 0.1.0
+  concurrency:
+    description:
+      - How many users have their devices listed at once (C(ListMFADevices)), when several are. Throttling is retried with back-off
+        by each call.
+    type: int
+    default: 4
+    version_added: 0.2.0
   report_timeout:
     description:
       - How many seconds to wait for AWS to finish the credential report before failing.
@@ -411,6 +418,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_u
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_virtual_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_mfa_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_virtual_device
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import run_concurrently
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 
 DEVICE_KEYS = ("serial_number", "kind", "user_name", "enable_date")
@@ -490,7 +498,7 @@ def enabled_virtual_devices(virtual):
     return enabled
 
 
-def settle_kinds(client, users, virtual):
+def settle_kinds(client, users, virtual, concurrency=1):
     """Give every user its MFA devices at the least cost: the virtual ones from the account's listing, and the devices of
     the users whose report row has MFA that no virtual device explains (hardware tokens, passkeys) from ListMFADevices."""
     for user_name, (user, devices) in enabled_virtual_devices(virtual).items():
@@ -498,13 +506,16 @@ def settle_kinds(client, users, virtual):
             users[user_name] = new_user_entry(user)  # created since AWS generated the report
         if "mfa_devices" not in users[user_name]:
             set_devices(users[user_name], devices)
-    list_devices(client, users, [name for name, user in users.items() if "mfa_devices" not in user and user["mfa_active"]])
+    list_devices(client, users, [name for name, user in users.items() if "mfa_devices" not in user and user["mfa_active"]], concurrency)
 
 
-def list_devices(client, users, user_names):
-    """List the MFA devices of those users of the result; leave out those deleted since AWS generated the report."""
-    for user_name in user_names:
-        devices = devices_or_none(client, user_name)
+def list_devices(client, users, user_names, concurrency=1):
+    """List the MFA devices of those users of the result, concurrency at a time; leave out those deleted since AWS generated
+    the report."""
+    outcomes = run_concurrently(lambda _index, user_name: devices_or_none(client, user_name), list(user_names), concurrency)
+    for user_name, (devices, error) in zip(list(user_names), outcomes):
+        if error is not None:
+            raise error
         if devices is None:
             del users[user_name]
         else:
@@ -512,15 +523,17 @@ def list_devices(client, users, user_names):
 
 
 def audit_account(client, user_names, details, report_timeout, confirm_without_mfa=False, virtual_devices=False, skip_unknown_users=False,
-                  device_kinds=False):
+                  device_kinds=False, concurrency=1):
     rows, generated_time = read_credential_report(client, timeout=report_timeout)
     root_row, user_rows = split_root(rows)
     account = account_id(root_row)
     users = {row["user"]: user_entry(row) for row in user_rows}
     unknown = []
 
-    for user_name in dict.fromkeys(user_names):
-        devices = devices_or_none(client, user_name)
+    named = list(dict.fromkeys(user_names))
+    for user_name, (devices, error) in zip(named, run_concurrently(lambda _index, name: devices_or_none(client, name), named, concurrency)):
+        if error is not None:
+            raise error
         if devices is None and skip_unknown_users:
             unknown.append(user_name)
             users.pop(user_name, None)  # deleted since AWS generated the report
@@ -536,12 +549,13 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
         for user in list_iam_users(client):
             if user["UserName"] not in users:
                 users[user["UserName"]] = new_user_entry(user)
-        list_devices(client, users, [name for name, user in users.items() if "mfa_devices" not in user and (details or not user["mfa_active"])])
+        list_devices(client, users, [name for name, user in users.items() if "mfa_devices" not in user and (details or not user["mfa_active"])],
+                     concurrency)
 
     # One listing serves both the kinds and the virtual devices of the result.
     virtual = list_virtual_devices(client) if virtual_devices or (device_kinds and not details) else None
     if device_kinds and not details:
-        settle_kinds(client, users, virtual)
+        settle_kinds(client, users, virtual, concurrency)
 
     root_mfa_active = account_mfa_enabled(client)
     user_list = sorted(users.values(), key=itemgetter("user_name"))
@@ -568,10 +582,13 @@ def main():
         confirm_without_mfa=dict(type="bool", default=False),
         virtual_devices=dict(type="bool", default=False),
         skip_unknown_users=dict(type="bool", default=False),
+        concurrency=dict(type="int", default=4),
     )
     module = AnsibleAWSModule(argument_spec=with_connection_secrets_hidden(argument_spec), supports_check_mode=True)
     if module.params["report_timeout"] < 0:
         module.fail_json(msg="report_timeout must be 0 or more seconds")
+    if not 1 <= module.params["concurrency"] <= 16:
+        module.fail_json(msg="concurrency must be 1 to 16")
 
     client = iam_client(module)
     try:
@@ -584,6 +601,7 @@ def main():
             virtual_devices=module.params["virtual_devices"],
             skip_unknown_users=module.params["skip_unknown_users"],
             device_kinds=module.params["device_kinds"],
+            concurrency=module.params["concurrency"],
         )
     except AnsibleIAMError as e:
         module.fail_json_aws_error(e)

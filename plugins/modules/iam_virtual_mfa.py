@@ -121,6 +121,16 @@ options:
     type: bool
     default: true
     version_added: 0.1.0
+  concurrency:
+    description:
+      - With O(devices) and O(list_first=false), how many devices are created at once when every item creates a device of its own
+        (a batch that also deletes is done one item at a time). The first item is created alone; when its device exists already, one
+        listing serves the others, one at a time. Throttling is retried with back-off by each call.
+      - With more than one at a time, every creation is tried even when one fails, and RV(devices) holds the items done, with the seeds
+        of the devices created.
+    type: int
+    default: 4
+    version_added: 0.2.0
 notes:
   - The tags of a new device are set by the call that creates it.
   - The seed (RV(base32_seed)) and the QR code (RV(qr_code_png), which holds the seed in its C(otpauth://) URI)
@@ -391,6 +401,7 @@ devices:
 
 import base64
 import random
+import threading
 import time
 
 from ansible.module_utils.common.text.converters import to_text
@@ -412,6 +423,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import item_e
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_device_tags
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_virtual_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normalize_virtual_device
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import run_concurrently
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import tag_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import untag_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_device_name
@@ -558,7 +570,28 @@ def items_problem(items: list) -> str | None:
     return None
 
 
-def ensure_devices(client, check_mode, items, list_first=True):
+class Listing:
+    """The account's virtual devices, normalised by (path, name): listed once (ListVirtualMFADevices) when first needed, and
+    shared by the creations a batch makes at once."""
+
+    def __init__(self, client):
+        self.client = client
+        self.devices = None
+        self.lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self.devices is not None
+
+    def get(self, refresh=False) -> dict:
+        with self.lock:
+            if self.devices is None or refresh:
+                found = index_virtual_devices(list_virtual_devices(self.client))
+                self.devices = {key: normalize_virtual_device(device) for key, device in found.items()}
+            return self.devices
+
+
+def ensure_devices(client, check_mode, items, list_first=True, offset=0, listing=None):
     """Bring the devices of the items to their state, in order, and yield the result of each in turn.
 
     One ListVirtualMFADevices call finds every device.  With list_first false it is made only when an item
@@ -570,16 +603,13 @@ def ensure_devices(client, check_mode, items, list_first=True):
     """
     if not items:
         return
-    known = None  # (path, name) -> the device normalised, once listed
+    listing = listing or Listing(client)
     done = {}  # (path, name) -> the device as this run left it (None: deleted)
     # The devices whose tags in `done` are those AWS has: read or set by this run.
     exact_tags = set()
 
     def listed():
-        nonlocal known
-        if known is None:
-            known = {key: normalize_virtual_device(found) for key, found in index_virtual_devices(list_virtual_devices(client)).items()}
-        return known
+        return listing.get()
 
     def current(key):
         if key in done:
@@ -589,14 +619,13 @@ def ensure_devices(client, check_mode, items, list_first=True):
     def listed_once_visible(key):
         """The device AWS says exists, once IAM's listing shows it too: a device created moments ago is missing from it for a
         few seconds (eventual consistency)."""
-        nonlocal known
         deadline, delay = time.monotonic() + VISIBILITY_TIMEOUT, 0.5
         while time.monotonic() + delay <= deadline:
             time.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, 4)
-            known = None
-            if listed().get(key) is not None:
-                return known[key]
+            device = listing.get(refresh=True).get(key)
+            if device is not None:
+                return device
         raise AnsibleIAMError(message=f"a device named {key[1]} at path {key[0]} exists, but IAM does not list it yet (a device just "
                               "created takes a few seconds to be visible to IAM's other calls): run again in a minute")
 
@@ -606,7 +635,7 @@ def ensure_devices(client, check_mode, items, list_first=True):
     for index, item in enumerate(items):
         key = (item["path"], item["name"])
         try:
-            if item["state"] == "present" and not check_mode and key not in done and known is None:
+            if item["state"] == "present" and not check_mode and key not in done and not listing.loaded:
                 result = try_create(client, item)
                 device = None
                 if result is None:  # it exists already: list, then update it
@@ -625,7 +654,7 @@ def ensure_devices(client, check_mode, items, list_first=True):
                         device = dict(device, tags=list_device_tags(client, serial_number=device["serial_number"]))
                     result = ensure_device(client, check_mode, device, item)
         except AnsibleIAMError as e:
-            raise item_error(index, item_label(item), e) from e
+            raise item_error(offset + index, item_label(item), e) from e
         if item["state"] == "absent":
             done[key] = None
             exact_tags.discard(key)
@@ -670,27 +699,53 @@ def batch_diff(items: list, results: list) -> dict:
     return dict(before={key: view for key, view in before.items() if view}, after={key: view for key, view in after.items() if view})
 
 
+def creations_at_once(items: list, list_first: bool, check_mode: bool) -> bool:
+    """Whether the items may create their devices at once: a batch that does not list first, whose items each create a
+    device of its own."""
+    keys = [(item["path"], item["name"]) for item in items]
+    return not (list_first or check_mode) and len(keys) > 1 and len(set(keys)) == len(keys) and all(item["state"] == "present" for item in items)
+
+
 def run_batch(module, items):
     """The module with the devices option: exits with every item's entry, or fails with those of the items done."""
     problem = items_problem(items)
     if problem:
         module.fail_json(msg=problem)
     client = iam_client(module)
-    results = []
+    list_first, concurrency = module.params["list_first"], module.params["concurrency"]
+    results = [None] * len(items)
     error = None
     try:
-        for result in ensure_devices(client, module.check_mode, items, module.params["list_first"]):
-            results.append(result)
+        if concurrency > 1 and creations_at_once(items, list_first, module.check_mode):
+            # The first creation alone: when its device exists already, the others most likely do too, and one listing
+            # tells (as in the sequential batch); otherwise the others are created concurrency at a time. Every one is
+            # tried then, and the first error (by index) is the task's.
+            listing = Listing(client)
+            results[0] = next(ensure_devices(client, False, items[:1], False, listing=listing))
+            if listing.loaded:
+                for index, result in enumerate(ensure_devices(client, False, items[1:], False, offset=1, listing=listing), start=1):
+                    results[index] = result
+            else:
+                def create_one(index, item):
+                    return next(ensure_devices(client, False, [item], False, offset=1 + index, listing=listing))
+
+                for index, (result, failure) in enumerate(run_concurrently(create_one, items[1:], concurrency), start=1):
+                    results[index] = result
+                    error = error or failure
+        else:
+            for index, result in enumerate(ensure_devices(client, module.check_mode, items, list_first)):
+                results[index] = result
     except AnsibleIAMError as e:
-        error = e
-    entries = [device_entry(item, result) for item, result in zip(items, results)]
+        error = error or e
+    done = [(item, result) for item, result in zip(items, results) if result is not None]
+    entries = [device_entry(item, result) for item, result in done]
     if any("base32_seed" in entry for entry in entries) and not module.no_log:
         module.warn(BATCH_NO_LOG_WARNING)
     outcome = dict(changed=any(entry["changed"] for entry in entries), devices=entries)
     if error is not None:
         fail_with_result(module, error, **outcome)
     if module._diff:
-        outcome["diff"] = batch_diff(items, results)
+        outcome["diff"] = batch_diff([item for item, _result in done], [result for _item, result in done])
     module.exit_json(**outcome)
 
 
@@ -736,6 +791,7 @@ def main():
         force=dict(type="bool", default=False),
         devices=dict(type="list", elements="dict", options=item_spec),
         list_first=dict(type="bool", default=True),
+        concurrency=dict(type="int", default=4),
     )
     module = AnsibleAWSModule(
         argument_spec=with_connection_secrets_hidden(argument_spec),
@@ -744,6 +800,8 @@ def main():
         mutually_exclusive=[("devices", option) for option in ("name", "path", "state", "tags", "purge_tags", "force")],
         required_one_of=[("name", "devices")],
     )
+    if not 1 <= module.params["concurrency"] <= 16:
+        module.fail_json(msg="concurrency must be 1 to 16")
     if module.params["devices"] is None:
         run_single(module)
     else:
