@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo bench ee test sanity units integration lint changelog-lint matrix build install clean
+.PHONY: demo bench bench-latency ee test sanity units integration lint changelog-lint matrix build install clean
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ demo: $(STAMP)
 # Options through BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick (benchmarks/README.md).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# Not part of `make test` either: the collection against sequential and parallel boto3 scripts at 80 ms a call
+# (benchmarks/latency.py, written to benchmarks/RESULTS-latency.md); options through BENCH_ARGS.
+bench-latency: $(STAMP)
+	$(BIN)/python benchmarks/latency.py $(BENCH_ARGS)
 
 # The execution environment's build context (execution-environment.yml): this collection's tarball, then
 # `ansible-builder create`; build the image from .build/ee/context with podman or docker (docs/awx.md).

@@ -41,7 +41,7 @@ NO_VALUE = frozenset(("N/A", "not_supported", "no_information"))
 # GetCredentialReport answers these while no finished report is there to read.
 _NOT_READY = frozenset(("ReportInProgress", "ReportNotPresent", "ReportExpired"))
 
-_FIRST_DELAY = 0.5
+_FIRST_DELAY = 0.25
 _MAX_DELAY = 8.0
 
 _ROOT_ARN = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):root")

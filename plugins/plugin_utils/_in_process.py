@@ -34,6 +34,7 @@ try:
 except ImportError:
     botocore = None  # the module then runs as a process, and says itself what is missing
 
+from ansible import constants as C
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -229,6 +230,12 @@ class InProcessModuleAction(ActionBase):
         reason = self._reason_for_a_process(task_vars)
         if reason:
             display.vvvv(f"{self._task.action} runs in a module process: {reason}", host=self._play_context.remote_addr)
+            if C.DEFAULT_KEEP_REMOTE_FILES:
+                # A module process would leave its AnsiballZ file, with the task's arguments (credentials, codes, seeds) in it.
+                result.update(failed=True, msg=f"{self._task.action} refuses to run as a module process while ANSIBLE_KEEP_REMOTE_FILES is "
+                              "set: its AnsiballZ file would keep the credentials, codes or seeds of the task on disk; unset it (the modules "
+                              "then run as usual), or run the module in the worker process (local connection, the controller's Python)")
+                return result
             wrap_async = self._task.async_val and not self._connection.has_native_async
             result.update(self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
             if not wrap_async:

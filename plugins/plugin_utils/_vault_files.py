@@ -22,8 +22,11 @@ import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.parsing.vault import AnsibleVaultError
+from ansible.parsing.vault import AnsibleVaultFormatError
 from ansible.parsing.vault import is_encrypted
 from ansible.parsing.vault import match_encrypt_secret
+from ansible.parsing.vault import parse_vaulttext
+from ansible.parsing.vault import parse_vaulttext_envelope
 
 
 def plain_data(value):
@@ -85,8 +88,29 @@ def read_decrypted(vault, path):
         raise AnsibleActionFail(f"{path} is not ansible-vault encrypted: move it away; MFA seeds are only ever stored encrypted")
     try:
         return vault.decrypt(data)
-    except AnsibleVaultError:
-        raise AnsibleActionFail(f"cannot decrypt {path} with the vault secrets of this run: give the vault id it was written with") from None
+    except (AnsibleVaultError, AnsibleVaultFormatError):
+        damage = _damage(data)
+        if damage:
+            raise AnsibleActionFail(f"{path} is damaged ({damage}): restore it from a backup; a vault secret cannot help") from None
+        raise AnsibleActionFail(
+            f"cannot decrypt {path} with the vault secrets of this run: give the vault id it was written with "
+            "(if it is the right one, the file was altered: restore it from a backup)"
+        ) from None
+
+
+def _damage(data):
+    """What is wrong with vault text that no secret decrypts, when it is not a whole ansible-vault file; None when it is one
+    (then the secret is the wrong one, or the file was changed in a way only its HMAC tells)."""
+    try:
+        vaulttext, _version, cipher, _vault_id = parse_vaulttext_envelope(data)
+        ciphertext = parse_vaulttext(vaulttext)[0]
+    except (AnsibleVaultError, AnsibleVaultFormatError, ValueError, TypeError, IndexError):
+        return "its text is not whole ansible-vault text: cut short or altered"
+    if cipher != "AES256":
+        return f"its header names the cipher {cipher}, not AES256"
+    if len(ciphertext) % 16:
+        return "its encrypted content is cut short"
+    return None
 
 
 def read_vaulted_yaml(vault, path):

@@ -193,3 +193,18 @@ def test_botocore_request_logs_of_a_module_never_reach_the_controllers_log_file(
     secrets = [seed] + fresh_aws.issued_credentials()
     for secret in secrets:
         assert secret not in logged and secret not in run.output
+
+
+def test_keep_remote_files_never_leaves_credentials_or_codes_on_disk(fresh_aws, ansible, tmp_path):
+    fresh_aws.client("iam").create_user(UserName="alice")
+    task = {"name": "audit", "mfa.aws.iam_mfa_info": {"user_names": ["alice"], "secret_key": "the-secret-key-of-this-test"}}
+    keep = {"ANSIBLE_KEEP_REMOTE_FILES": "1"}
+    refused = ansible.playbook(play([task], {"mfa_aws_in_process": False}), env=keep)
+    assert refused.rc != 0
+    assert "refuses to run as a module process while ANSIBLE_KEEP_REMOTE_FILES is set" in refused.output
+    # In the worker process nothing is written: the module runs, and no file anywhere under the run's directories holds the key.
+    kept = ansible.playbook(play([task]), env=keep)
+    assert kept.rc == 0, kept.output
+    for path in ansible.workdir.rglob("*"):
+        if path.is_file() and not path.name.startswith("playbook-"):  # the playbook holds it, as the test wrote it
+            assert b"the-secret-key-of-this-test" not in path.read_bytes(), path

@@ -96,3 +96,12 @@ def test_a_device_iam_never_shows_fails_with_the_fix_and_an_unknown_user_at_once
     assert "no IAM user named mallory: check user_name" in unknown.output
     assert time.monotonic() - started < 20
     assert not [call for call in fresh_aws.calls() if is_write(call["action"]) and call["action"] != "EnableMFADevice"]
+
+
+def test_a_user_name_with_a_comma_is_read_from_the_credential_report_as_aws_writes_it(fresh_aws, ansible, tmp_path):
+    fleet = Fleet(fresh_aws, tmp_path, accounts=("payments",), users=("smith,john", "alice"))
+    result = fleet.enroll(ansible)
+    assert result.rc == 0, result.output
+    assert "enrolled 2 user(s) alice, smith,john" in result.output
+    fleet.assert_converged()
+    assert fleet.enroll(ansible).rc == 0

@@ -1,6 +1,7 @@
 """IAM actions the endpoint answers itself, on moto's backend, because moto lacks them or is more lenient than AWS."""
 from __future__ import annotations
 
+import csv
 import io
 import re
 import time
@@ -179,6 +180,17 @@ def _virtual_device_key(call: IamCall) -> DeviceKey:
     return call.device_key(serial)
 
 
+def _report_row(user: User) -> str:
+    """A user's row of the credential report as AWS writes it: CSV, with a field quoted when it holds a comma (IAM user names
+    may: +=,.@_-), which moto's rows do not do."""
+    prefix = f"{user.name},{user.arn},"
+    line = user.to_csv()
+    fields = [user.name, user.arn, *line[len(prefix):].rstrip("\n").split(",")] if line.startswith(prefix) else next(csv.reader([line]))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(fields)
+    return out.getvalue()
+
+
 def _root_report_row(call: IamCall) -> str:
     """The credential report's row of the root user, which AWS always puts first."""
     account = call.request.account_id
@@ -323,8 +335,9 @@ def generate_credential_report(call: IamCall) -> Response:
         if existing and (now - existing[0]).total_seconds() < call.state.report_max_age:
             return call.respond({"State": "COMPLETE"})
         call.backend.generate_report()
-        header, *rows = call.backend.get_credential_report().splitlines(keepends=True)
-        call.state.reports[account] = (now, header + _root_report_row(call) + "".join(rows))
+        header = call.backend.get_credential_report().splitlines(keepends=True)[0]
+        rows = "".join(_report_row(user) for user in call.backend.users.values())
+        call.state.reports[account] = (now, header + _root_report_row(call) + rows)
     if existing:
         return call.respond({"State": "COMPLETE"})
     return call.respond({"State": "STARTED", "Description": "No report exists. Starting a new report generation task"})

@@ -223,7 +223,7 @@ def test_read_waits_for_the_report(sleeps):
     assert [row["user"] for row in rows] == ["<root_account>", "alice"]
     assert generated_time == "2025-06-01T09:30:12+00:00"
     assert client.calls == ["GenerateCredentialReport"] * 3 + ["GetCredentialReport"]
-    assert sleeps == [0.5, 1.0]
+    assert sleeps == [0.25, 0.5]
 
 
 @pytest.mark.parametrize("code", ["ReportInProgress", "ReportNotPresent", "ReportExpired"])
@@ -233,7 +233,7 @@ def test_read_generates_again_while_no_report_is_ready(sleeps, code):
     assert [row["user"] for row in rows] == ["<root_account>"]
     assert generated_time is None
     assert client.calls == ["GenerateCredentialReport", "GetCredentialReport"] * 2
-    assert sleeps == [0.5]
+    assert sleeps == [0.25]
 
 
 def test_read_fails_after_the_timeout(sleeps):
@@ -257,8 +257,8 @@ def test_read_bounds_the_pauses_by_the_timeout(monkeypatch):
     client = ReportClient(["INPROGRESS"] * 20, [])
     with pytest.raises(AnsibleIAMError, match="after 20 seconds"):
         read_credential_report(client, timeout=20)
-    assert slept == [0.5, 1.0, 2.0, 4.0, 8.0, 4.5]
-    assert len(client.calls) == 7
+    assert slept == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 4.25]
+    assert len(client.calls) == 8
 
 
 def test_read_reports_other_errors():

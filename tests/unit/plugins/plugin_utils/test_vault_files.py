@@ -136,3 +136,38 @@ def test_remove_file(tmp_path):
     assert remove_file(str(path)) is False
     (tmp_path / "a-dir").mkdir()
     assert "delete it by hand" in failure(remove_file, str(tmp_path / "a-dir"))
+
+
+@pytest.mark.parametrize(
+    "damage, damaged",
+    [
+        (lambda data: data[: len(data) // 2], True),  # cut short
+        (lambda data: data[: len(data) // 2 + 1], True),
+        (lambda data: data[:-40] + b"\n", True),
+        (lambda data: data[:80] + b"z" + data[81:], True),  # a byte that is no hex digit
+        (lambda data: data.replace(b"$ANSIBLE_VAULT;1.1;AES256", b"$ANSIBLE_VAULT;1.1;AES512"), True),
+        (lambda data: data[:80] + (b"0" if data[80:81] != b"0" else b"1") + data[81:], True),  # a hex digit changed
+    ],
+)
+def test_a_damaged_file_is_told_from_a_wrong_secret_and_names_the_fix(vault, tmp_path, damage, damaged):
+    path = tmp_path / "seeds.yml"
+    data = vault.encrypt(f"alice:\n  base32_seed: {SEED}\n".encode() * 20)
+    path.write_bytes(damage(data))
+    with pytest.raises(AnsibleActionFail) as raised:
+        read_decrypted(vault, str(path))
+    message = str(raised.value)
+    assert SEED not in message and "\n" not in message
+    if damaged:
+        assert message.startswith(f"{path} is damaged (") and message.endswith("restore it from a backup; a vault secret cannot help")
+    else:
+        assert message == (f"cannot decrypt {path} with the vault secrets of this run: give the vault id it was written with "
+                           "(if it is the right one, the file was altered: restore it from a backup)")
+
+
+def test_a_whole_file_under_another_secret_asks_for_the_vault_id(vault, tmp_path):
+    path = tmp_path / "seeds.yml"
+    path.write_bytes(vault_of(("other", "another secret")).encrypt(b"alice: {}\n"))
+    with pytest.raises(AnsibleActionFail) as raised:
+        read_decrypted(vault, str(path))
+    assert str(raised.value) == (f"cannot decrypt {path} with the vault secrets of this run: give the vault id it was written with "
+                                 "(if it is the right one, the file was altered: restore it from a backup)")
