@@ -365,9 +365,10 @@ def call_while_invisible(client, call, user_name, serial_number, codes, timeout=
                     if not user_exists(client, user_name=user_name):
                         raise AnsibleIAMError(message=f"no IAM user named {user_name}: check user_name", exception=e.exception) from e
                     user_checked = True
-                if time.monotonic() + delay > deadline:
+                left = deadline - time.monotonic()
+                if left < delay / 2:
                     raise AnsibleIAMError(message=NOT_VISIBLE.format(serial_number=serial_number), exception=e.exception) from e
-                time.sleep(_jittered(delay))
+                time.sleep(min(_jittered(delay), left))
                 delay = min(delay * 2, 4)
                 continue
             if code == "InvalidAuthenticationCode" and codes.seed is not None and not new_window:

@@ -70,9 +70,9 @@ def test_rotation_converges_while_iam_lags(fleet, ansible):
 
 
 def module_play(args):
-    return [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "enable", "mfa.aws.iam_mfa_enable": args, "register": "out",
-                                                                      "no_log": True, "ignore_errors": True},
-                                                                     {"name": "show", "ansible.builtin.debug": {"msg": "{{ out.msg | default('ok') }}"}}]}]
+    enable = {"name": "enable", "mfa.aws.iam_mfa_enable": args, "register": "out", "no_log": True, "ignore_errors": True}
+    show = {"name": "show", "ansible.builtin.debug": {"msg": "{{ out.msg | default('ok') }}"}}
+    return [{"hosts": "localhost", "gather_facts": False, "tasks": [enable, show]}]
 
 
 def test_a_device_iam_never_shows_fails_with_the_fix_and_an_unknown_user_at_once(fresh_aws, ansible):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone

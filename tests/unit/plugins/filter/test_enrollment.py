@@ -383,4 +383,3 @@ def test_a_named_user_whose_seed_is_lost_gets_a_new_device_that_is_enabled_befor
                             now=NOW, seedless=lost)
     assert resumed["enable"] == [{"user_name": "bob", "serial_number": ARN.format("/bob-2")}] and resumed["replacing"] == ["bob"]
     assert resumed["retire"][0]["serial_number"] == ARN.format("/bob")
-

@@ -333,3 +333,64 @@ def test_connection_secrets_are_hidden_access_key_included():
     assert spec["name"] == {"type": "str"}
     assert spec["access_key"]["no_log"] is True
     assert "aws_access_key_id" in spec["access_key"]["aliases"]
+
+
+# --- eventual consistency, fresh codes, several calls at once ---------------------------------------------------------
+
+
+@pytest.fixture(name="no_sleep")
+def fixture_no_sleep(monkeypatch):
+    """Sleeps recorded, not slept: the clock the module reads moves by each of them at once."""
+    slept = []
+    monkeypatch.setattr(mfa.time, "sleep", slept.append)
+    monkeypatch.setattr(mfa.time, "monotonic", lambda: 1000.0 + sum(slept))
+    return slept
+
+
+def test_a_device_iam_does_not_show_yet_is_enabled_once_it_does_with_codes_of_the_moment(no_sleep):
+    client = MagicMock()
+    client.enable_mfa_device.side_effect = [client_error("NoSuchEntity"), client_error("NoSuchEntity"), None]
+    mfa.call_while_invisible(client, mfa.enable_device, "alice", VIRTUAL_ARN, mfa.Codes(seed=SEED), timeout=30)
+    assert client.enable_mfa_device.call_count == 3 and client.get_user.call_count == 1 and len(no_sleep) == 2
+    codes = client.enable_mfa_device.call_args.kwargs
+    assert (codes["AuthenticationCode1"], codes["AuthenticationCode2"]) == mfa._totp.pair(SEED)
+
+
+def test_an_unknown_user_fails_at_once_and_a_device_never_shown_after_the_timeout(no_sleep):
+    client = MagicMock()
+    client.enable_mfa_device.side_effect = client_error("NoSuchEntity")
+    client.get_user.side_effect = client_error("NoSuchEntity", "GetUser")
+    with pytest.raises(AnsibleIAMError) as raised:
+        mfa.call_while_invisible(client, mfa.enable_device, "mallory", VIRTUAL_ARN, mfa.Codes(("271828", "314159")))
+    assert raised.value.message == "no IAM user named mallory: check user_name" and no_sleep == []
+
+    client.get_user.side_effect = None
+    with pytest.raises(AnsibleIAMError) as raised:
+        mfa.call_while_invisible(client, mfa.enable_device, "alice", VIRTUAL_ARN, mfa.Codes(("271828", "314159")), timeout=3)
+    assert raised.value.message.startswith(f"IAM does not show MFA device {VIRTUAL_ARN} yet") and "run again in a minute" in raised.value.message
+    assert 0 < sum(no_sleep) <= 3 + 1e-9 and "271828" not in raised.value.message
+
+
+def test_a_refused_pair_is_tried_once_more_in_the_next_window_only_with_the_seed(no_sleep):
+    client = MagicMock()
+    client.resync_mfa_device.side_effect = [client_error("InvalidAuthenticationCode", "ResyncMFADevice"), None]
+    mfa.call_while_invisible(client, mfa.resync_device, "alice", VIRTUAL_ARN, mfa.Codes(seed=SEED))
+    assert client.resync_mfa_device.call_count == 2 and 0 < no_sleep[0] <= 30.5
+
+    client = MagicMock()
+    client.resync_mfa_device.side_effect = client_error("InvalidAuthenticationCode", "ResyncMFADevice")
+    with pytest.raises(AnsibleIAMError, match="check the device clock or the seed"):
+        mfa.call_while_invisible(client, mfa.resync_device, "alice", VIRTUAL_ARN, mfa.Codes(("123456", "654321")))
+    assert client.resync_mfa_device.call_count == 1
+
+
+def test_run_concurrently_keeps_the_order_and_every_error():
+    def work(index, item):
+        if item == "bad":
+            raise AnsibleIAMError(message=f"item {index} failed")
+        return item.upper()
+
+    for concurrency in (1, 4):
+        outcomes = mfa.run_concurrently(work, ["a", "bad", "c"], concurrency)
+        assert [result for result, _error in outcomes] == ["A", None, "C"]
+        assert [error.message if error else None for _result, error in outcomes] == [None, "item 1 failed", None]
