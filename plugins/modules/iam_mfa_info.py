@@ -66,6 +66,9 @@ options:
         so that RV(users[].mfa_active) is current for them although the report can be up to four hours old.
       - Users created after AWS generated the report are found with C(ListUsers) (one call per thousand users) and listed too.
       - This is what a run that enrolls the users without MFA needs; users with MFA cost nothing more.
+      - With O(virtual_devices=true) or O(device_kinds=true) as well, the users no enabled virtual device covers are listed at
+        once, while AWS generates the report, instead of those the report says lack MFA: a user with only a hardware TOTP token
+        or a passkey costs one C(ListMFADevices) call more, and the answer is current even for a user whose report row is stale.
     type: bool
     default: false
     version_added: 0.1.0
@@ -396,6 +399,7 @@ summary:
       sample: false
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
@@ -522,18 +526,51 @@ def list_devices(client, users, user_names, concurrency=1):
             set_devices(users[user_name], devices)
 
 
+def user_devices(client, user_names, concurrency):
+    """{user name: its MFA devices, or None for a user the account does not have} of those users, concurrency at a time."""
+    names = list(user_names)
+    outcomes = run_concurrently(lambda _index, name: devices_or_none(client, name), names, concurrency)
+    for _name, (_devices, error) in zip(names, outcomes):
+        if error is not None:
+            raise error
+    return {name: devices for name, (devices, _error) in zip(names, outcomes)}
+
+
 def audit_account(client, user_names, details, report_timeout, confirm_without_mfa=False, virtual_devices=False, skip_unknown_users=False,
                   device_kinds=False, concurrency=1):
-    rows, generated_time = read_credential_report(client, timeout=report_timeout)
+    named = list(dict.fromkeys(user_names))
+    need_user_list = details or confirm_without_mfa
+    need_virtual = virtual_devices or (device_kinds and not details)
+    # AWS takes a moment to generate the credential report: the calls that do not need it are made meanwhile, each in a
+    # thread of its own (a boto3 client may be shared by threads), and so are the device listings that do not depend on it.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        report = pool.submit(read_credential_report, client, timeout=report_timeout)
+        root_mfa = pool.submit(account_mfa_enabled, client)
+        listed_users = pool.submit(list_iam_users, client) if need_user_list else None
+        listed_virtual = pool.submit(list_virtual_devices, client) if need_virtual else None
+        named_devices = pool.submit(user_devices, client, named, concurrency)
+        early = None
+        if confirm_without_mfa and not details and listed_virtual and not listed_virtual.exception() and not listed_users.exception():
+            # Whoever no enabled virtual device covers is listed now, without waiting for the report to say who lacks MFA: a
+            # user with a hardware token or a passkey costs a call more, and the answer is current for every user.
+            covered = enabled_virtual_devices(listed_virtual.result())
+            early = pool.submit(user_devices, client, [user["UserName"] for user in listed_users.result()
+                                                       if user["UserName"] not in covered and user["UserName"] not in named], concurrency)
+    # The report's error first, as when the calls were made one after the other.
+    rows, generated_time = report.result()
+    root_mfa_active = root_mfa.result()
+    new_users = listed_users.result() if listed_users else []
+    virtual = listed_virtual.result() if listed_virtual else None
+    named_devices = named_devices.result()
+    early = early.result() if early else {}
+
     root_row, user_rows = split_root(rows)
     account = account_id(root_row)
     users = {row["user"]: user_entry(row) for row in user_rows}
     unknown = []
 
-    named = list(dict.fromkeys(user_names))
-    for user_name, (devices, error) in zip(named, run_concurrently(lambda _index, name: devices_or_none(client, name), named, concurrency)):
-        if error is not None:
-            raise error
+    for user_name in named:
+        devices = named_devices[user_name]
         if devices is None and skip_unknown_users:
             unknown.append(user_name)
             users.pop(user_name, None)  # deleted since AWS generated the report
@@ -544,20 +581,29 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
             users[user_name] = user_newer_than_report(client, user_name)
         set_devices(users[user_name], devices)
 
-    if details or confirm_without_mfa:
+    if need_user_list:
         # The report can be four hours old: users created since then are only in ListUsers.
-        for user in list_iam_users(client):
+        for user in new_users:
             if user["UserName"] not in users:
                 users[user["UserName"]] = new_user_entry(user)
+        if confirm_without_mfa and not details and virtual is not None:
+            # Users with an enabled virtual device have MFA, whatever the report says; the others were listed above.
+            for user_name, (_user, devices) in enabled_virtual_devices(virtual).items():
+                if user_name in users and "mfa_devices" not in users[user_name]:
+                    set_devices(users[user_name], devices)
+        for user_name, devices in early.items():
+            if user_name not in users or "mfa_devices" in users[user_name]:
+                continue
+            if devices is None:
+                del users[user_name]  # deleted since ListUsers
+            else:
+                set_devices(users[user_name], devices)
         list_devices(client, users, [name for name, user in users.items() if "mfa_devices" not in user and (details or not user["mfa_active"])],
                      concurrency)
 
-    # One listing serves both the kinds and the virtual devices of the result.
-    virtual = list_virtual_devices(client) if virtual_devices or (device_kinds and not details) else None
     if device_kinds and not details:
         settle_kinds(client, users, virtual, concurrency)
 
-    root_mfa_active = account_mfa_enabled(client)
     user_list = sorted(users.values(), key=itemgetter("user_name"))
     extra = {"unknown_users": unknown} if skip_unknown_users else {}
     if virtual_devices:

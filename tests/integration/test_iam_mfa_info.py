@@ -195,7 +195,7 @@ def test_throttling_of_30_percent_of_calls_is_retried(fresh_aws, ansible, team):
     assert result["summary"]["users_without_mfa_names"] == ["bob", "carol"]
 
 
-def test_confirm_without_mfa_lists_only_the_users_the_report_says_lack_it(fresh_aws, ansible, team):
+def test_confirm_without_mfa_lists_the_users_no_enabled_virtual_device_covers(fresh_aws, ansible, team):
     iam = fresh_aws.client("iam")
     iam.create_virtual_mfa_device(VirtualMFADeviceName="spare", Path="/pool/", Tags=[{"Key": "mfa.aws/run", "Value": "ctl:1:1"}])
     fresh_aws.reset_calls()
@@ -203,10 +203,11 @@ def test_confirm_without_mfa_lists_only_the_users_the_report_says_lack_it(fresh_
     result = audit(ansible, confirm_without_mfa=True, virtual_devices=True)
 
     listed = Counter(call["action"] for call in fresh_aws.calls())
-    assert listed["ListMFADevices"] == 2  # bob and carol, not alice and dave
+    assert listed["ListMFADevices"] == 3  # bob, carol and dave (a hardware token), not alice (an enabled virtual device)
     assert listed["ListVirtualMFADevices"] == 1
     assert listed["ListMFADeviceTags"] == 1  # the unassigned device's only
-    assert {user["user_name"] for user in result["users"] if "mfa_devices" in user} == {"bob", "carol"}
+    assert {user["user_name"] for user in result["users"] if "mfa_devices" in user} == {"alice", "bob", "carol", "dave"}
+    assert [user["user_name"] for user in result["users"] if user["mfa_active"]] == ["alice", "dave"]
     assert result["virtual_mfa_devices"] == [
         {"serial_number": team["alice"], "path": "/", "name": "alice", "user_name": "alice",
          "enable_date": result["virtual_mfa_devices"][0]["enable_date"], "tags": None},
