@@ -67,8 +67,8 @@ options:
       - Users created after AWS generated the report are found with C(ListUsers) (one call per thousand users) and listed too.
       - This is what a run that enrolls the users without MFA needs; users with MFA cost nothing more.
       - With O(virtual_devices=true) or O(device_kinds=true) as well, the users no enabled virtual device covers are listed at
-        once, while AWS generates the report, instead of those the report says lack MFA: a user with only a hardware TOTP token
-        or a passkey costs one C(ListMFADevices) call more, and the answer is current even for a user whose report row is stale.
+        once, while AWS generates the report, instead of those the report says lack MFA. A user with only a hardware TOTP token
+        or a passkey then costs one C(ListMFADevices) call more, and the answer is current even for a user whose report row is stale.
     type: bool
     default: false
     version_added: 0.1.0

@@ -20,6 +20,7 @@ import tempfile
 import yaml
 
 from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.parsing.vault import AnsibleVaultError
 from ansible.parsing.vault import AnsibleVaultFormatError
@@ -88,7 +89,7 @@ def read_decrypted(vault, path):
         raise AnsibleActionFail(f"{path} is not ansible-vault encrypted: move it away; MFA seeds are only ever stored encrypted")
     try:
         return vault.decrypt(data)
-    except (AnsibleVaultError, AnsibleVaultFormatError):
+    except AnsibleError:  # AnsibleVaultError, AnsibleVaultFormatError, and on ansible-core 2.16 a cipher it does not know
         damage = _damage(data)
         if damage:
             raise AnsibleActionFail(f"{path} is damaged ({damage}): restore it from a backup; a vault secret cannot help") from None
