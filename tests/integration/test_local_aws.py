@@ -172,6 +172,29 @@ def test_command_line_serves_until_sigterm(tmp_path: Path) -> None:
     assert returncode == 0
 
 
+def test_command_line_behaves_like_aws_from_afar_when_asked(tmp_path: Path) -> None:
+    url_file = tmp_path / "url"
+    tests_dir = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(tests_dir)}
+    command = [sys.executable, "-m", "local_aws", "--port", "0", "--url-file", str(url_file), "--latency-ms", "5", "--lag-seconds", "600",
+               "--throttle-share", "0.5"]
+    with subprocess.Popen(command, env=env) as server:
+        deadline = time.monotonic() + 30
+        while not url_file.exists() and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        endpoint = LocalAWS.connect(url_file.read_text(encoding="utf-8"))
+        iam = endpoint.client("iam")
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="erin")["VirtualMFADevice"]["SerialNumber"]
+        for _ in range(6):
+            listed = [device["SerialNumber"] for device in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
+        throttled = [call for call in endpoint.calls() if call.get("throttled")]
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    assert serial.endswith(":mfa/erin") and listed == []  # created, and not visible yet
+    assert throttled and all(call["service"] == "iam" for call in throttled)
+
+
 # --- EnableMFADevice -------------------------------------------------------------------------------
 
 

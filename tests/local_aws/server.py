@@ -64,13 +64,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--url-file", help="write the endpoint's URL to this file once it listens")
+    real = parser.add_argument_group("behave like AWS from afar (real IAM answers in 50 to 300 ms, and is eventually consistent)")
+    real.add_argument("--latency-ms", type=float, default=0, help="answer each call after this many milliseconds (default: %(default)s)")
+    real.add_argument("--jitter-ms", type=float, default=0, help="and up to this many more, at random (default: %(default)s)")
+    real.add_argument("--lag-seconds", type=float, default=0,
+                      help="keep a new virtual MFA device invisible to IAM's other calls this long (default: %(default)s)")
+    real.add_argument("--throttle-share", type=float, default=0,
+                      help="answer this share of IAM calls (0 to 1) with Throttling (default: %(default)s)")
     args = parser.parse_args(argv)
+    if not 0 <= args.throttle_share <= 1 or min(args.latency_ms, args.jitter_ms, args.lag_seconds) < 0:
+        parser.error("--throttle-share must be 0 to 1, and --latency-ms, --jitter-ms and --lag-seconds 0 or more")
 
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: stopping.set())
     server = ServerThread(args.host, args.port)
     server.start()
+    if args.latency_ms or args.jitter_ms or args.lag_seconds or args.throttle_share:
+        from .client import LocalAWS  # pylint: disable=import-outside-toplevel  # the client imports this module
+
+        endpoint = LocalAWS.connect(server.url)
+        endpoint.slow_down(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, lag_seconds=args.lag_seconds)
+        if args.throttle_share:
+            endpoint.throttle(args.throttle_share)
     if args.url_file:
         _write_atomically(args.url_file, server.url + "\n")
     stopping.wait()
