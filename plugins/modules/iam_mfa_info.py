@@ -288,7 +288,8 @@ users:
           with MFA.
       returned: >-
         when the user is named in O(user_names), with O(details=true), for every user with MFA with O(device_kinds=true),
-        and for every user the credential report says has no MFA with O(confirm_without_mfa=true)
+        and with O(confirm_without_mfa=true) for every user the credential report says has no MFA (with O(virtual_devices=true)
+        or O(device_kinds=true) as well, for every user no enabled virtual device covers instead)
       type: list
       elements: dict
       contains:
@@ -543,26 +544,32 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
     need_virtual = virtual_devices or (device_kinds and not details)
     # AWS takes a moment to generate the credential report: the calls that do not need it are made meanwhile, each in a
     # thread of its own (a boto3 client may be shared by threads), and so are the device listings that do not depend on it.
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         report = pool.submit(read_credential_report, client, timeout=report_timeout)
         root_mfa = pool.submit(account_mfa_enabled, client)
         listed_users = pool.submit(list_iam_users, client) if need_user_list else None
         listed_virtual = pool.submit(list_virtual_devices, client) if need_virtual else None
-        named_devices = pool.submit(user_devices, client, named, concurrency)
-        early = None
+        to_list = list(named)
         if confirm_without_mfa and not details and listed_virtual and not listed_virtual.exception() and not listed_users.exception():
             # Whoever no enabled virtual device covers is listed now, without waiting for the report to say who lacks MFA: a
-            # user with a hardware token or a passkey costs a call more, and the answer is current for every user.
+            # user with a hardware token or a passkey costs a call more, and the answer is current for every user. One
+            # listing for them and the users named, concurrency at a time.
             covered = enabled_virtual_devices(listed_virtual.result())
-            early = pool.submit(user_devices, client, [user["UserName"] for user in listed_users.result()
-                                                       if user["UserName"] not in covered and user["UserName"] not in named], concurrency)
-    # The report's error first, as when the calls were made one after the other.
+            to_list += [user["UserName"] for user in listed_users.result() if user["UserName"] not in covered and user["UserName"] not in named]
+        listing_error = None
+        try:
+            listed_devices = user_devices(client, to_list, concurrency) if to_list else {}
+        except AnsibleIAMError as e:
+            listed_devices, listing_error = {}, e
+    # The errors in the order of the calls made one after the other: the report, the users named, the listings, the summary.
     rows, generated_time = report.result()
-    root_mfa_active = root_mfa.result()
+    if listing_error is not None:
+        raise listing_error
+    named_devices = {name: listed_devices[name] for name in named}
+    early = {name: devices for name, devices in listed_devices.items() if name not in named_devices}
     new_users = listed_users.result() if listed_users else []
     virtual = listed_virtual.result() if listed_virtual else None
-    named_devices = named_devices.result()
-    early = early.result() if early else {}
+    root_mfa_active = root_mfa.result()
 
     root_row, user_rows = split_root(rows)
     account = account_id(root_row)
@@ -586,11 +593,6 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
         for user in new_users:
             if user["UserName"] not in users:
                 users[user["UserName"]] = new_user_entry(user)
-        if confirm_without_mfa and not details and virtual is not None:
-            # Users with an enabled virtual device have MFA, whatever the report says; the others were listed above.
-            for user_name, (_user, devices) in enabled_virtual_devices(virtual).items():
-                if user_name in users and "mfa_devices" not in users[user_name]:
-                    set_devices(users[user_name], devices)
         for user_name, devices in early.items():
             if user_name not in users or "mfa_devices" in users[user_name]:
                 continue

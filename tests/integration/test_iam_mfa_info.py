@@ -206,7 +206,7 @@ def test_confirm_without_mfa_lists_the_users_no_enabled_virtual_device_covers(fr
     assert listed["ListMFADevices"] == 3  # bob, carol and dave (a hardware token), not alice (an enabled virtual device)
     assert listed["ListVirtualMFADevices"] == 1
     assert listed["ListMFADeviceTags"] == 1  # the unassigned device's only
-    assert {user["user_name"] for user in result["users"] if "mfa_devices" in user} == {"alice", "bob", "carol", "dave"}
+    assert {user["user_name"] for user in result["users"] if "mfa_devices" in user} == {"bob", "carol", "dave"}
     assert [user["user_name"] for user in result["users"] if user["mfa_active"]] == ["alice", "dave"]
     assert result["virtual_mfa_devices"] == [
         {"serial_number": team["alice"], "path": "/", "name": "alice", "user_name": "alice",

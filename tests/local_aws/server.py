@@ -1,8 +1,11 @@
 """Serving the endpoint over HTTP: in a background thread, or in the foreground from the command line.
 
     PYTHONPATH=tests python -m local_aws [--host 127.0.0.1] [--port 0] [--url-file PATH]
+        [--latency-ms MS] [--jitter-ms MS] [--lag-seconds S] [--throttle-share SHARE]
 
-writes the endpoint's URL to PATH once it listens, and stops cleanly on SIGTERM or SIGINT.
+writes the endpoint's URL to PATH once it listens, and stops cleanly on SIGTERM or SIGINT. The last four make it behave
+like AWS from afar from the start; a reset through the admin API (POST /_local_aws/reset) turns them off, as it does
+when they are set through the admin API.
 moto keeps its state per process: run one endpoint per process.
 """
 from __future__ import annotations
@@ -72,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     real.add_argument("--throttle-share", type=float, default=0,
                       help="answer this share of IAM calls (0 to 1) with Throttling (default: %(default)s)")
     args = parser.parse_args(argv)
-    if not 0 <= args.throttle_share <= 1 or min(args.latency_ms, args.jitter_ms, args.lag_seconds) < 0:
-        parser.error("--throttle-share must be 0 to 1, and --latency-ms, --jitter-ms and --lag-seconds 0 or more")
+    if not 0 <= args.throttle_share <= 1:
+        parser.error("--throttle-share must be 0 to 1")
+    if not (0 <= args.latency_ms <= 60000 and 0 <= args.jitter_ms <= 60000 and 0 <= args.lag_seconds <= 60000):
+        parser.error("--latency-ms, --jitter-ms and --lag-seconds must be 0 to 60000")
 
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
