@@ -10,7 +10,7 @@ accounts with IAM users is seeded (not timed), the latency is set, and one of th
 
 Each run is checked afterwards (every user has exactly one MFA device). The three run --repeat times in turns; the report
 gives the median wall time of each, the ratios, and where the collection's time goes (the wall time of each task, summed
-over its hosts' parallel run, from benchmarks/callback_plugins/task_times.py). It prints Markdown and writes it to
+over its hosts' parallel run, and of each step of the enrollment, from benchmarks/callback_plugins/task_times.py). It prints Markdown and writes it to
 benchmarks/RESULTS-latency.md (or --output). Not part of `make test`, and no test asserts a time.
 
     .venv/bin/python benchmarks/latency.py [--latency-ms 80] [--accounts 10] [--users 10] [--forks 10] [--repeat 3]
@@ -58,8 +58,10 @@ def collection_run(bench: Bench, name: str, fleet: dict[str, str], forks: int) -
                "--vault-password-file", password, "-e", f"enroll_vault_dir={workdir}/mfa-seeds", "--forks", str(forks)]
     seconds, cpu = bench.execute(command, env, os.path.join(workdir, "enroll.log"))
     with open(times, encoding="utf-8") as handle:
-        phases = json.load(handle)
+        recorded = json.load(handle)
+    phases = dict(recorded["tasks"])
     phases["(CPU seconds of the run's processes)"] = cpu
+    phases["(steps)"] = recorded["phases"]
     return seconds, phases
 
 
@@ -123,12 +125,16 @@ def report(args, results, phases, started_load) -> str:
         f"| collection ÷ sequential boto3 | {collection / medians['boto3_enroll']:.2f}× |  |  |",
         f"| sequential ÷ parallel boto3 | {medians['boto3_enroll'] / medians['boto3_parallel_enroll']:.2f}× |  |  |",
         "",
-        "Where the collection's time goes (the run with the median time): the wall time of each task, all hosts at once, longest first.",
+        "Where the collection's time goes (the run with the median time), all hosts at once: the wall time of each step of the",
+        "enrollment, in the order they run, then of each task, longest first.",
         "",
-        "| Task | Wall s |",
+        "| Step | Wall s |",
         "| --- | --- |",
     ]
     cpu = phases.pop("(CPU seconds of the run's processes)", None)
+    steps = phases.pop("(steps)", {})
+    lines += [f"| {step} | {seconds:.2f} |" for step, seconds in steps.items()]
+    lines += ["", "| Task | Wall s |", "| --- | --- |"]
     for task, seconds in sorted(phases.items(), key=lambda item: -item[1])[:15]:
         lines.append(f"| {task} | {seconds:.2f} |")
     lines.append(f"| (all {len(phases)} tasks) | {sum(phases.values()):.2f} |")

@@ -11,7 +11,8 @@ name: task_times
 type: aggregate
 short_description: Write the wall time of every task to a JSON file
 description:
-  - For the mfa.aws benchmarks only. Writes C({"task name": seconds}) (summed over tasks of the same name) to the file.
+  - For the mfa.aws benchmarks only. Writes a JSON object to the file, with the tasks' times summed by name (C(tasks)) and by
+    the step of the enrollment each task belongs to, from the file it is in (C(phases)).
 options:
   path:
     description: The JSON file.
@@ -20,6 +21,37 @@ options:
     env:
       - name: MFA_AWS_TASK_TIMES
 """
+
+
+# The step of an enrollment each task file belongs to; the tasks of the seed stores' files (store*.yml) belong to the step
+# that imports them, which is the step of the task before them.
+PHASES = (
+    ("roles/account_session/", "account session (sts:AssumeRole)"),
+    ("roles/enroll/tasks/lock.yml", "account lock (take, let go)"),
+    ("roles/enroll/tasks/unlock.yml", "account lock (take, let go)"),
+    ("roles/enroll/tasks/read_state.yml", "read state and plan"),
+    ("roles/enroll/tasks/seedless.yml", "read state and plan"),
+    ("roles/enroll/tasks/plan.yml", "read state and plan"),
+    ("roles/enroll/tasks/create.yml", "create devices"),
+    ("roles/enroll/tasks/deliver", "deliver seeds (store, read back)"),
+    ("roles/enroll/tasks/enable.yml", "enable devices"),
+    ("roles/enroll/tasks/report.yml", "report"),
+    ("playbooks/", "report"),
+)
+STORE_FILES = "roles/enroll/tasks/store"
+
+
+def phase_of(task, previous):
+    """The step of the task, from the file it is defined in; the previous task's for a seed store's task."""
+    if task.action.endswith("validate_argument_spec"):
+        return "role argument validation"
+    path = (task.get_path() or "").replace("\\", "/")
+    if STORE_FILES in path and previous:
+        return previous
+    for fragment, phase in PHASES:
+        if fragment in path:
+            return phase
+    return previous or "(other)"
 
 
 class CallbackModule(CallbackBase):
@@ -33,20 +65,25 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._current = None
+        self._phase = None
         self._started = time.monotonic()
         self._times = {"(start: inventory, loading)": 0.0}
+        self._phases = {}
 
     def _close(self):
         now = time.monotonic()
         key = self._current or "(start: inventory, loading)"
         self._times[key] = self._times.get(key, 0.0) + now - self._started
+        phase = self._phase or "(start: inventory, loading)"
+        self._phases[phase] = self._phases.get(phase, 0.0) + now - self._started
         self._started = now
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._close()
         self._current = task.get_name()
+        self._phase = phase_of(task, self._phase)
 
     def v2_playbook_on_stats(self, stats):
         self._close()
         with open(self.get_option("path"), "w", encoding="utf-8") as handle:
-            json.dump(self._times, handle)
+            json.dump({"tasks": self._times, "phases": self._phases}, handle)
