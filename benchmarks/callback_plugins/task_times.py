@@ -23,8 +23,8 @@ options:
 """
 
 
-# The step of an enrollment each task file belongs to; the tasks of the seed stores' files (store*.yml) belong to the step
-# that imports them, which is the step of the task before them.
+# The step of an enrollment each task file belongs to; the task of the seed stores' file (store.yml) belongs to the step
+# of the file that imports it.
 PHASES = (
     ("roles/account_session/", "account session (sts:AssumeRole)"),
     ("roles/enroll/tasks/lock.yml", "account lock (take, let go)"),
@@ -46,12 +46,24 @@ def phase_of(task, previous):
     if task.action.endswith("validate_argument_spec"):
         return "role argument validation"
     path = (task.get_path() or "").replace("\\", "/")
-    if STORE_FILES in path and previous:
-        return previous
+    if STORE_FILES in path:
+        path = _importer_path(task) or ""
+        if STORE_FILES in path or not path:
+            return previous or "(other)"
     for fragment, phase in PHASES:
         if fragment in path:
             return phase
     return previous or "(other)"
+
+
+def _importer_path(task):
+    """The file of the nearest task that imports the task's file (import_tasks), or None."""
+    parent = getattr(task, "_parent", None)
+    while parent is not None:
+        if hasattr(parent, "action") and STORE_FILES not in ((parent.get_path() or "").replace("\\", "/")):
+            return (parent.get_path() or "").replace("\\", "/")
+        parent = getattr(parent, "_parent", None)
+    return None
 
 
 class CallbackModule(CallbackBase):

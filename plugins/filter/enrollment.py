@@ -114,6 +114,55 @@ def enrollment_plan(info, stored=None, users=None, name_format="{user_name}", pa
     return plan
 
 
+# The message that stops a run on a device that another run, which may still be working, created and has not stored yet.
+BUSY_MESSAGE = (
+    "another run is working on account {account_id}: run {run} created {serial_number} for {user_name} at {created} and has not "
+    "stored its seed yet; wait for it to finish or run later (its device is deleted as a leftover once that run has ended)"
+)
+DELIVERIES = ("vault_file", "secretsmanager", "ssm", "qr_png")
+SEED_STORES = ("vault_file", "secretsmanager", "ssm")
+
+
+def enrollment_stop(info, plan=None, account_id=None, delivery=None, codes=None):
+    """Why an enrollment must stop before any change, as one line that names what to fix; None when it may go on.
+
+    info is the registered result of mfa.aws.iam_mfa_info (failed or skipped included); plan is enrollment_plan's answer,
+    needed once info is sound; account_id is the account the run is meant for; codes the codes people typed (enroll_codes).
+    """
+    if not delivery:
+        return ("enroll_delivery is empty: name at least one of " + ", ".join(DELIVERIES)
+                + "; a device is enabled only once its seed is delivered")
+    if info.get("failed"):
+        return str(info.get("msg") or "the MFA state of the account could not be read").replace("check user_names", "check enroll_users")
+    if str(info.get("account_id")) != str(account_id):
+        return (f"the credentials in use reach account {info.get('account_id')}, not {account_id} (enroll_account_id): "
+                "fix the account id or the credentials")
+    if plan is None:
+        return None
+    if plan["unknown"]:
+        return f"account {info['account_id']} has no IAM user named {', '.join(plan['unknown'])}: check enroll_users"
+    if plan["conflicts"]:
+        conflict = plan["conflicts"][0]
+        return (f"the device name of {conflict['user_name']} is taken by {conflict['serial_number']}, enabled for {conflict['enabled_for']}: "
+                "choose another enroll_device_name or enroll_device_path")
+    if plan["busy"]:
+        busy = plan["busy"][0]
+        return BUSY_MESSAGE.format(account_id=info["account_id"], run=busy["run"], serial_number=busy["serial_number"],
+                                   user_name=busy["user_name"], created=busy["created"])
+    if codes:
+        if any(store in delivery for store in SEED_STORES):
+            return "enroll_codes is for enroll_delivery [qr_png] alone: with a seed store the run computes the codes itself; drop enroll_codes"
+        malformed = malformed_code_pairs(codes)
+        if malformed:
+            return f"enroll_codes of {', '.join(malformed)} must be a list of the two consecutive 6-digit codes the app shows, each quoted"
+        awaiting = {entry["user_name"] for entry in plan["reuse"]}
+        early = [user_name for user_name in codes if user_name not in awaiting]
+        if early:
+            return (f"no device of {', '.join(early)} awaits codes yet: run once without their codes, let them scan their QR codes, "
+                    "then give the two codes their app shows")
+    return None
+
+
 def enrollment_seeds(created, plan):
     """The seeds of the devices the plan created, by user: what mfa.aws.seed_vault_file stores."""
     if not isinstance(created, dict) or not isinstance(plan, dict):

@@ -383,3 +383,59 @@ def test_a_named_user_whose_seed_is_lost_gets_a_new_device_that_is_enabled_befor
                             now=NOW, seedless=lost)
     assert resumed["enable"] == [{"user_name": "bob", "serial_number": ARN.format("/bob-2")}] and resumed["replacing"] == ["bob"]
     assert resumed["retire"][0]["serial_number"] == ARN.format("/bob")
+
+
+def account_info(users, devices=()):
+    return dict(info(users, devices), account_id="123456789012")
+
+
+@pytest.mark.parametrize(
+    "state, delivery, codes, message",
+    [
+        ({"failed": True, "msg": "x"}, [], {}, "enroll_delivery is empty: name at least one of vault_file, secretsmanager, ssm, qr_png;"),
+        ({"failed": True, "msg": "no user ghost: check user_names"}, ["vault_file"], {}, "no user ghost: check enroll_users"),
+        ({"account_id": "210987654321"}, ["vault_file"], {}, "the credentials in use reach account 210987654321, not 123456789012"),
+    ],
+)
+def test_a_run_stops_on_its_delivery_its_state_or_its_account_before_any_plan(state, delivery, codes, message):
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_stop
+
+    stop = enrollment_stop(state, None, "123456789012", delivery, codes)
+    assert stop.startswith(message) and "\n" not in stop
+
+
+def test_a_plan_stops_the_run_in_the_order_of_its_problems_and_names_what_to_fix():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_stop
+
+    state = account_info({"bob": False, "carol": False, "alice": True}, [("/", "bob", "alice")])
+    plan = enrollment_plan(state, users=["bob", "ghost", "carol"])
+    assert enrollment_stop(state, plan, "123456789012", ["vault_file"]) == "account 123456789012 has no IAM user named ghost: check enroll_users"
+    plan = enrollment_plan(state, users=["bob", "carol"])
+    assert enrollment_stop(state, plan, "123456789012", ["vault_file"]) == (
+        f"the device name of bob is taken by {ARN.format('/bob')}, enabled for alice: choose another enroll_device_name or enroll_device_path"
+    )
+    plan = enrollment_plan(state, users=["carol"])
+    assert enrollment_stop(state, plan, "123456789012", ["vault_file"]) is None
+    assert enrollment_stop(state, plan, "123456789012", ["vault_file", "qr_png"], {"carol": ["123456", "654321"]}).startswith(
+        "enroll_codes is for enroll_delivery [qr_png] alone"
+    )
+    assert enrollment_stop(state, plan, "123456789012", ["qr_png"], {"carol": ["123456", "65432"]}) == (
+        "enroll_codes of carol must be a list of the two consecutive 6-digit codes the app shows, each quoted"
+    )
+    assert enrollment_stop(state, plan, "123456789012", ["qr_png"], {"carol": ["123456", "654321"]}).startswith(
+        "no device of carol awaits codes yet: run once without their codes"
+    )
+    waiting = account_info({"carol": False}, [("/", "carol", None)])
+    plan = enrollment_plan(waiting, {"carol": ARN.format("/carol")}, typed_codes={"carol": ["123456", "654321"]})
+    assert enrollment_stop(waiting, plan, "123456789012", ["qr_png"], {"carol": ["123456", "654321"]}) is None
+    assert plan["ready_users"] == ["carol"]
+
+
+def test_another_runs_device_stops_the_run_with_the_runs_name_and_what_to_do():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_stop
+
+    plan = {"unknown": [], "conflicts": [], "busy": [{"run": "ctl:1:2", "serial_number": "arn", "user_name": "bob", "created": "then"}]}
+    assert enrollment_stop({"account_id": "123456789012"}, plan, "123456789012", ["vault_file"]) == (
+        "another run is working on account 123456789012: run ctl:1:2 created arn for bob at then and has not stored its seed yet; "
+        "wait for it to finish or run later (its device is deleted as a leftover once that run has ended)"
+    )

@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""mfa.aws.seed_store: one operation on several seed stores, in one task.
+
+Each store is worked by the action of its own module (mfa.aws.seed_vault_file, mfa.aws.seed_secret, mfa.aws.seed_qr_code),
+run here in turn in this worker process, with the same arguments a task of that module would get. One task instead of a
+task per store: a task costs every host of the fleet a worker process, and the role's default run has one store.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleAction
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+
+# The stores, and the module whose action works each of them.
+SEED_STORES = ("vault_file", "secretsmanager", "ssm", "qr_png")
+# The stores a run can read the seeds back from, in the order that picks the primary one.
+READABLE_STORES = ("vault_file", "secretsmanager", "ssm")
+_SECRET_SERVICES = ("secretsmanager", "ssm")
+
+_OWN_OPTIONS = dict(
+    stores=dict(type="list", elements="str", required=True),
+    primary=dict(type="str"),
+    seeds=dict(type="dict", default={}, no_log=True),
+    remove=dict(type="list", elements="str", default=[]),
+    check_writable=dict(type="bool", default=False),
+    return_seeds=dict(type="bool", default=False),
+    users=dict(type="list", elements="str"),
+    predict=dict(type="bool", default=False),
+    copy_to=dict(type="list", elements="str", default=[]),
+    account_id=dict(type="str"),
+    vault_file=dict(type="path"),
+    vault_id=dict(type="str"),
+    qr_dir=dict(type="path"),
+    issuer=dict(type="str", default="AWS"),
+    secret_prefix=dict(type="str", default="mfa-seeds"),
+    kms_key_id=dict(type="str", no_log=False),
+    secret_tags=dict(type="dict"),
+    store_credentials=dict(type="dict", default={}, no_log=True),
+)
+
+
+def _connection_option_names():
+    """amazon.aws's connection options and their aliases: given (by module_defaults), they go to mfa.aws.seed_secret."""
+    names = set()
+    for name, spec in aws_argument_spec().items():
+        names.add(name)
+        names.update(spec.get("aliases", ()))
+    return frozenset(names)
+
+
+_CONNECTION_OPTIONS = _connection_option_names()
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(_OWN_OPTIONS) | _CONNECTION_OPTIONS
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        connection = {name: value for name, value in self._task.args.items() if name in _CONNECTION_OPTIONS}
+        own = {name: value for name, value in self._task.args.items() if name not in _CONNECTION_OPTIONS}
+        validation = ArgumentSpecValidator(_OWN_OPTIONS).validate(own)
+        if validation.error_messages:
+            raise AnsibleActionFail(f"{self._task.action}: {validation.error_messages[0]}")
+        args = validation.validated_parameters
+        _check(args)
+        copies = [store for store in dict.fromkeys(args["copy_to"]) if store not in args["stores"]]
+
+        answers = {}
+        for store, operations in self._operations(args, connection):
+            answers[store] = [self._run_action(name, arguments, task_vars or {}) for name, arguments in operations]
+            if _failed(result, store, answers):
+                return result
+        primary = answers.get(args["primary"]) if args["primary"] else None
+        if copies:
+            # The seeds read back from the primary store go to the others: a copy an interrupted run missed is made up.
+            copied = dict(args, stores=copies, seeds=primary[-1].get("seeds", {}), remove=[], check_writable=False, return_seeds=False)
+            for store, operations in self._operations(copied, connection):
+                answers[store] = [self._run_action(name, arguments, task_vars or {}) for name, arguments in operations]
+                if _failed(result, store, answers):
+                    # The primary store holds the seeds: nothing this run created needs to be undone.
+                    result["copy_failed"] = True
+                    return result
+
+        if primary:
+            # The primary's latest answer: the read of a secret service when there is one.
+            latest = primary[-1]
+            result.update(stored=latest.get("stored", {}), entries=latest.get("entries", {}))
+            if "seeds" in latest:
+                result["seeds"] = latest["seeds"]
+        changed = any(answer.get("changed") for operations in answers.values() for answer in operations)
+        # In check mode nothing is written: predict tells whether the run would (the devices it would create have no seed yet).
+        result["changed"] = changed or (bool(self._task.check_mode) and args["predict"] and bool(answers))
+        result["stores"] = _summaries(answers)
+        warnings = [warning for operations in answers.values() for answer in operations for warning in answer.get("warnings", [])]
+        if warnings:
+            result["warnings"] = warnings
+        diffs = [answer["diff"] for operations in answers.values() for answer in operations if answer.get("diff")]
+        if diffs:
+            result["diff"] = diffs
+        return result
+
+    def _operations(self, args, connection):
+        """(store, [(action, arguments), ...]) for each store named, in the order named; both secret services in one step."""
+        stores = list(dict.fromkeys(args["stores"]))
+        seeds, remove = args["seeds"], args["remove"]
+        first_secret = next((named for named in stores if named in _SECRET_SERVICES), None)
+        for store in stores:
+            if store == "vault_file":
+                arguments = dict(path=args["vault_file"], seeds=seeds, remove=remove, check_writable=args["check_writable"],
+                                 return_seeds=args["return_seeds"])
+                yield store, [("mfa.aws.seed_vault_file", _given(arguments, vault_id=args["vault_id"], users=args["users"]))]
+            elif store == "qr_png":
+                # A person's copy holds the device in use, not the previous one a rotation keeps.
+                current = {user: {key: value for key, value in entry.items() if key != "previous"} for user, entry in seeds.items()}
+                arguments = dict(dir=args["qr_dir"], seeds=current, remove=remove, issuer=args["issuer"], account_id=args["account_id"],
+                                 check_writable=args["check_writable"])
+                yield store, [("mfa.aws.seed_qr_code", _given(arguments, vault_id=args["vault_id"]))]
+            elif store == first_secret:
+                for service in (service for service in _SECRET_SERVICES if service in stores):
+                    yield service, self._secret_operations(service, args, connection)
+
+    @staticmethod
+    def _secret_operations(service, args, connection):
+        """Write, then read back in a call of its own: the module masks in its result whatever seeds it was given."""
+        common = dict(connection, service=service, account_id=args["account_id"], prefix=args["secret_prefix"])
+        # A central store's credentials replace those of the account's session.
+        for name in ("access_key", "secret_key", "session_token"):
+            if args["store_credentials"].get(name):
+                common[name] = args["store_credentials"][name]
+        common = _given(common, kms_key_id=args["kms_key_id"], tags=args["secret_tags"], users=args["users"])
+        operations = [("mfa.aws.seed_secret", dict(common, seeds=args["seeds"], remove=args["remove"], return_seeds=False))]
+        if args["return_seeds"]:
+            operations.append(("mfa.aws.seed_secret", dict(common, seeds={}, remove=[], return_seeds=True)))
+        return operations
+
+    def _run_action(self, name, arguments, task_vars):
+        """The result of the action of module name with arguments, as a task of that module in this worker would get it."""
+        task = self._task.copy(exclude_tasks=True)
+        task.args = arguments
+        task.action = name
+        action = self._shared_loader_obj.action_loader.get(
+            name, task=task, connection=self._connection, play_context=self._play_context, loader=self._loader,
+            templar=self._templar, shared_loader_obj=self._shared_loader_obj,
+        )
+        if action is None:
+            return {"failed": True, "msg": f"the action of {name} cannot be found: reinstall the mfa.aws collection"}
+        try:
+            answer = action.run(task_vars=task_vars)
+        except AnsibleAction as e:
+            answer = e.result
+        if not isinstance(answer, dict):
+            return {"failed": True, "msg": f"{name} returned no result"}
+        # A module's failure arrives as failed: true with its message.
+        answer["failed"] = boolean(answer.get("failed", False), strict=False)
+        return answer
+
+
+def _check(args):
+    """Stop on stores this action does not know, or without the options a named store needs."""
+    named = args["stores"] + args["copy_to"]
+    unknown = [store for store in named if store not in SEED_STORES]
+    if unknown:
+        raise AnsibleActionFail(f"{', '.join(unknown)} is not a seed store: choose from {', '.join(SEED_STORES)}")
+    for store, option in (("vault_file", "vault_file"), ("qr_png", "qr_dir")):
+        if store in named and not args[option]:
+            raise AnsibleActionFail(f"the {store} store needs the option {option}")
+    if any(store in named for store in _SECRET_SERVICES + ("qr_png",)) and not args["account_id"]:
+        raise AnsibleActionFail("the secretsmanager, ssm and qr_png stores need the option account_id")
+    if args["copy_to"] and (args["primary"] not in args["stores"] or not args["return_seeds"]):
+        raise AnsibleActionFail("copy_to copies the seeds read back from the primary store: name it in stores and primary, and set return_seeds")
+
+
+def _failed(result, store, answers):
+    """Whether an operation on store failed; if so, result says so with its message and what each store did."""
+    failed = [answer for answer in answers[store] if answer.get("failed")]
+    if failed:
+        result.update(failed=True, msg=failed[0].get("msg") or f"the {store} store failed", stores=_summaries(answers))
+    return bool(failed)
+
+
+def _given(arguments, **optional):
+    """arguments, plus the optional ones that have a value (the module's default applies to the others)."""
+    return dict(arguments, **{name: value for name, value in optional.items() if value is not None})
+
+
+def _summaries(answers):
+    """What each store did, without seeds: changed, and the users whose entries it holds."""
+    return {
+        store: dict(changed=any(answer.get("changed") for answer in operations), failed=any(answer.get("failed") for answer in operations),
+                    stored=sorted(operations[-1].get("stored", {})))
+        for store, operations in answers.items()
+    }

@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: seed_store
+short_description: Store, drop and read back MFA seeds in several seed stores in one task
+version_added: 0.1.0
+description:
+  - One operation on the seed stores named in O(stores), in the order named, each by the module that works it
+    (M(mfa.aws.seed_vault_file), M(mfa.aws.seed_secret) for V(secretsmanager) and V(ssm), M(mfa.aws.seed_qr_code) for
+    V(qr_png)) with the arguments a task of that module would get.
+  - Stores O(seeds), drops the entries of the users in O(remove) and, with O(return_seeds), reads the seeds back from each
+    store that can return them. The answer of the O(primary) store is returned as RV(stored), RV(entries) and RV(seeds).
+  - With O(copy_to), the seeds read back from the primary store then go to those stores too, so that a copy an interrupted run
+    missed is made up by the next run.
+  - Stops at the first store that fails, with that store's message; the stores after it are not touched.
+  - Used by the M(mfa.aws.enroll) role, one task for every store of C(enroll_delivery), since a task costs every host of a
+    fleet a worker process.
+author:
+  - Contributors to the mfa.aws project (@mfa-aws)
+options:
+  stores:
+    description:
+      - The stores to work, in order. V(secretsmanager) and V(ssm) are worked together, where the first of them is named.
+    type: list
+    elements: str
+    choices: [vault_file, secretsmanager, ssm, qr_png]
+    required: true
+  primary:
+    description:
+      - The store whose answer is returned as RV(stored), RV(entries) and RV(seeds).
+    type: str
+    choices: [vault_file, secretsmanager, ssm, qr_png]
+  seeds:
+    description:
+      - The entries to store, by user name, as M(mfa.aws.seed_vault_file) takes them. A QR code gets the current device only.
+    type: dict
+    default: {}
+  remove:
+    description:
+      - User names whose entries are dropped from every store named.
+    type: list
+    elements: str
+    default: []
+  check_writable:
+    description:
+      - Check that the vault file and the QR code directory can be written (and, for the vault file, that a vault secret is
+        given) before anything is read.
+    type: bool
+    default: false
+  return_seeds:
+    description:
+      - Read the seeds back from each seed store named (a second call for V(secretsmanager) and V(ssm)).
+      - B(The result then holds secrets), so set C(no_log=true) on the task.
+    type: bool
+    default: false
+  users:
+    description:
+      - Return the entries of these users only. By default, those of every stored user.
+    type: list
+    elements: str
+  predict:
+    description:
+      - In check mode, report a change, since the devices the run would create have no seed yet and no store can say it would change.
+    type: bool
+    default: false
+  copy_to:
+    description:
+      - Stores that get a copy of the seeds read back from the O(primary) store, after every store of O(stores).
+      - Needs O(return_seeds) and the primary store in O(stores).
+      - When a copy fails, RV(copy_failed) is V(true) (the primary store holds the seeds).
+    type: list
+    elements: str
+    choices: [vault_file, secretsmanager, ssm, qr_png]
+    default: []
+  account_id:
+    description:
+      - The AWS account the seeds belong to. Required for V(secretsmanager), V(ssm) and V(qr_png).
+    type: str
+  vault_file:
+    description:
+      - The encrypted file of the V(vault_file) store (O(mfa.aws.seed_vault_file#module:path)).
+    type: path
+  vault_id:
+    description:
+      - The vault id whose secret encrypts the vault file and the QR codes. By default the first secret of the run.
+    type: str
+  qr_dir:
+    description:
+      - The directory of the V(qr_png) store (O(mfa.aws.seed_qr_code#module:dir)).
+    type: path
+  issuer:
+    description:
+      - The issuer that authenticator apps show for the QR codes.
+    type: str
+    default: AWS
+  secret_prefix:
+    description:
+      - The name prefix of the secrets and parameters (O(mfa.aws.seed_secret#module:prefix)).
+    type: str
+    default: mfa-seeds
+  kms_key_id:
+    description:
+      - The KMS key of the secrets and parameters (O(mfa.aws.seed_secret#module:kms_key_id)).
+    type: str
+  secret_tags:
+    description:
+      - Tags of the secrets and parameters (O(mfa.aws.seed_secret#module:tags)).
+    type: dict
+  store_credentials:
+    description:
+      - Credentials of a central account that holds the secrets and parameters (C(access_key), C(secret_key),
+        C(session_token)). By default the connection options of the task apply.
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - mfa.aws._attributes
+  - mfa.aws._attributes.ACTION_GROUP
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - The diff of each store, never a seed.
+  idempotent:
+    support: full
+  action:
+    support: full
+    description: Runs on the controller through an action plugin, which runs the action of each store's module.
+  async:
+    support: none
+    description: Does not support C(async).
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller, whatever the target host.
+notes:
+  - Run the task with C(no_log=true) when it receives or returns seeds, as the example does.
+  - The connection options apply to V(secretsmanager) and V(ssm) only, unless O(store_credentials) is given.
+seealso:
+  - module: mfa.aws.seed_vault_file
+  - module: mfa.aws.seed_secret
+  - module: mfa.aws.seed_qr_code
+"""
+
+EXAMPLES = r"""
+- name: Store alice's seed in the vault file, read it back, and copy it to Secrets Manager
+  mfa.aws.seed_store:
+    stores: [vault_file]
+    primary: vault_file
+    copy_to: [secretsmanager]
+    account_id: "123456789012"
+    vault_file: "mfa-seeds/123456789012.yml"
+    seeds:
+      alice:
+        serial_number: "{{ alice_device.serial_number }}"
+        base32_seed: "{{ alice_device.base32_seed }}"
+    return_seeds: true
+  register: stored
+  no_log: true
+"""
+
+RETURN = r"""
+stored:
+  description: The serial number of the device of each user whose seed the primary store holds after the task.
+  returned: when O(primary) is one of O(stores)
+  type: dict
+  sample:
+    alice: arn:aws:iam::123456789012:mfa/alice
+entries:
+  description: What the primary store holds for each user after the task, without the seeds.
+  returned: when O(primary) is one of O(stores)
+  type: dict
+  sample:
+    alice:
+      serial_number: arn:aws:iam::123456789012:mfa/alice
+      created: "2026-11-25T10:00:00+00:00"
+      previous_serial_number: null
+seeds:
+  description:
+    - The primary store's entries with their seeds. B(Secret.)
+  returned: with O(return_seeds=true), when O(primary) is a seed store named in O(stores)
+  type: dict
+  sample:
+    alice:
+      serial_number: arn:aws:iam::123456789012:mfa/alice
+      base32_seed: JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+      created: "2026-11-25T10:00:00+00:00"
+stores:
+  description: What each store worked did, and the users whose entries it holds (never a seed).
+  returned: always
+  type: dict
+  sample:
+    vault_file:
+      changed: true
+      failed: false
+      stored: [alice]
+copy_failed:
+  description: A copy to a store of O(copy_to) failed; the primary store holds the seeds.
+  returned: when a copy failed
+  type: bool
+  sample: true
+"""
