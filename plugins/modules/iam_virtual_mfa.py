@@ -635,7 +635,9 @@ def ensure_devices(client, check_mode, items, list_first=True, offset=0, listing
     for index, item in enumerate(items):
         key = (item["path"], item["name"])
         try:
-            if item["state"] == "present" and not check_mode and key not in done and not listing.loaded:
+            # A device the listing does not show is created straight away; when AWS answers that it exists, it was created
+            # moments ago, and the listing shows it once IAM makes it visible (each device a few seconds after its creation).
+            if item["state"] == "present" and not check_mode and key not in done and (not listing.loaded or key not in listed()):
                 result = try_create(client, item)
                 device = None
                 if result is None:  # it exists already: list, then update it

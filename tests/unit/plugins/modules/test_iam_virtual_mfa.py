@@ -411,3 +411,24 @@ def test_an_exclusive_item_leaves_a_device_that_exists_as_it_is_and_reports_it(l
     client = refusing_iam([listed("alice")])
     results = list(iam_virtual_mfa.ensure_devices(client, False, [item("alice", state="absent"), exclusive], list_first=list_first))
     assert results[1]["base32_seed"] == "SEEDALICE"
+
+
+def test_a_device_the_listing_does_not_show_yet_is_found_once_iam_lists_it_not_created_twice(monkeypatch):
+    # Two devices created moments ago by a run that stopped: IAM lists alice already, dave only a few seconds later.
+    client = refusing_iam([listed("alice"), listed("dave")])
+    listings = iter([[listed("alice")], [listed("alice"), listed("dave")]])
+
+    def paginator(name):
+        result = MagicMock()
+        result.paginate.return_value.build_full_result.return_value = {"VirtualMFADevices": next(listings)}
+        return result
+
+    client.get_paginator.side_effect = paginator
+    monkeypatch.setattr(iam_virtual_mfa.time, "sleep", lambda seconds: None)
+
+    results = list(iam_virtual_mfa.ensure_devices(client, False, [item("alice"), item("dave"), item("erin")], list_first=False))
+
+    assert [result["changed"] for result in results] == [False, False, True]
+    assert results[1]["serial_number"] == f"{ACCOUNT_ARN}/dave" and "base32_seed" not in results[1]
+    assert calls(client) == ["create_virtual_mfa_device", "list_virtual_mfa_devices", "create_virtual_mfa_device", "list_virtual_mfa_devices",
+                             "create_virtual_mfa_device"]
