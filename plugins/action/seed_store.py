@@ -17,6 +17,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import action_loader
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
@@ -28,14 +29,14 @@ _SECRET_SERVICES = ("secretsmanager", "ssm")
 
 _OWN_OPTIONS = dict(
     stores=dict(type="list", elements="str", required=True),
-    primary=dict(type="str"),
     seeds=dict(type="dict", default={}, no_log=True),
     remove=dict(type="list", elements="str", default=[]),
     check_writable=dict(type="bool", default=False),
     return_seeds=dict(type="bool", default=False),
     users=dict(type="list", elements="str"),
     predict=dict(type="bool", default=False),
-    copy_to=dict(type="list", elements="str", default=[]),
+    copy=dict(type="bool", default=False),
+    require_seeds=dict(type="list", elements="str", default=[]),
     account_id=dict(type="str"),
     vault_file=dict(type="path"),
     vault_id=dict(type="str"),
@@ -58,6 +59,21 @@ def _connection_option_names():
 
 
 _CONNECTION_OPTIONS = _connection_option_names()
+# The actions of the stores' modules, in the order of SEED_STORES.
+STORE_ACTIONS = ("mfa.aws.seed_vault_file", "mfa.aws.seed_secret", "mfa.aws.seed_qr_code")
+
+
+def _load_store_actions():
+    """Import the actions of the stores' modules in the controller's process, where Ansible imports this file before it
+    forks the task's workers: each worker then finds them imported instead of importing them (and what they import) again."""
+    for name in STORE_ACTIONS:
+        try:
+            action_loader.get(name, class_only=True)
+        except Exception:  # pylint: disable=broad-exception-caught
+            pass  # the worker imports it, and says what fails
+
+
+_load_store_actions()
 
 
 class ActionModule(ActionBase):
@@ -76,27 +92,39 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(f"{self._task.action}: {validation.error_messages[0]}")
         args = validation.validated_parameters
         _check(args)
-        copies = [store for store in dict.fromkeys(args["copy_to"]) if store not in args["stores"]]
+        stores = list(dict.fromkeys(args["stores"]))
+        primary = primary_store(stores)
+        # With copy, the primary store is worked first; the others then get the seeds read back from it.
+        first = [primary] if args["copy"] and primary else stores
+        copies = [store for store in stores if store not in first]
 
         answers = {}
-        for store, operations in self._operations(args, connection):
+        for store, operations in self._operations(dict(args, stores=first), connection):
             answers[store] = [self._run_action(name, arguments, task_vars or {}) for name, arguments in operations]
             if _failed(result, store, answers):
                 return result
-        primary = answers.get(args["primary"]) if args["primary"] else None
+        # The primary's latest answer: the read of a secret service when there is one.
+        latest = answers[primary][-1] if primary else {}
         if copies:
-            # The seeds read back from the primary store go to the others: a copy an interrupted run missed is made up.
-            copied = dict(args, stores=copies, seeds=primary[-1].get("seeds", {}), remove=[], check_writable=False, return_seeds=False)
+            # A copy an interrupted run missed is made up by the next run.
+            copied = dict(args, stores=copies, seeds=latest.get("seeds", {}), remove=[], check_writable=False, return_seeds=False)
             for store, operations in self._operations(copied, connection):
                 answers[store] = [self._run_action(name, arguments, task_vars or {}) for name, arguments in operations]
                 if _failed(result, store, answers):
                     # The primary store holds the seeds: nothing this run created needs to be undone.
-                    result["copy_failed"] = True
+                    result["delivered"] = True
                     return result
+        missing = [user for user in args["require_seeds"] if user not in latest.get("seeds", {})] if primary in READABLE_STORES else []
+        if missing and not self._task.check_mode:
+            result.update(
+                failed=True, delivered=True, stores=_summaries(answers),
+                msg=f"the {primary} store holds no seed for {', '.join(missing)}: no device is enabled without its stored seed; if another "
+                f"run works on account {args['account_id']} from another controller, wait for it to finish, else run again to create new "
+                "devices for them",
+            )
+            return result
 
         if primary:
-            # The primary's latest answer: the read of a secret service when there is one.
-            latest = primary[-1]
             result.update(stored=latest.get("stored", {}), entries=latest.get("entries", {}))
             if "seeds" in latest:
                 result["seeds"] = latest["seeds"]
@@ -168,9 +196,14 @@ class ActionModule(ActionBase):
         return answer
 
 
+def primary_store(stores):
+    """The store whose answer is returned: the first of vault_file, secretsmanager and ssm named, else qr_png, or None."""
+    return next((store for store in READABLE_STORES + ("qr_png",) if store in stores), None)
+
+
 def _check(args):
     """Stop on stores this action does not know, or without the options a named store needs."""
-    named = args["stores"] + args["copy_to"]
+    named = args["stores"]
     unknown = [store for store in named if store not in SEED_STORES]
     if unknown:
         raise AnsibleActionFail(f"{', '.join(unknown)} is not a seed store: choose from {', '.join(SEED_STORES)}")
@@ -179,8 +212,10 @@ def _check(args):
             raise AnsibleActionFail(f"the {store} store needs the option {option}")
     if any(store in named for store in _SECRET_SERVICES + ("qr_png",)) and not args["account_id"]:
         raise AnsibleActionFail("the secretsmanager, ssm and qr_png stores need the option account_id")
-    if args["copy_to"] and (args["primary"] not in args["stores"] or not args["return_seeds"]):
-        raise AnsibleActionFail("copy_to copies the seeds read back from the primary store: name it in stores and primary, and set return_seeds")
+    if (args["copy"] or args["require_seeds"]) and not args["return_seeds"]:
+        raise AnsibleActionFail("copy and require_seeds work on the seeds read back from the primary store: set return_seeds")
+    if args["copy"] and len(set(named)) > 1 and primary_store(named) not in READABLE_STORES:
+        raise AnsibleActionFail("copy needs a store the seeds can be read back from (vault_file, secretsmanager or ssm) in stores")
 
 
 def _failed(result, store, answers):

@@ -14,9 +14,10 @@ description:
     (M(mfa.aws.seed_vault_file), M(mfa.aws.seed_secret) for V(secretsmanager) and V(ssm), M(mfa.aws.seed_qr_code) for
     V(qr_png)) with the arguments a task of that module would get.
   - Stores O(seeds), drops the entries of the users in O(remove) and, with O(return_seeds), reads the seeds back from each
-    store that can return them. The answer of the O(primary) store is returned as RV(stored), RV(entries) and RV(seeds).
-  - With O(copy_to), the seeds read back from the primary store then go to those stores too, so that a copy an interrupted run
-    missed is made up by the next run.
+    store that can return them. The primary store is the first of V(vault_file), V(secretsmanager) and V(ssm) named in
+    O(stores), else V(qr_png); its answer is returned as RV(stored), RV(entries) and RV(seeds).
+  - With O(copy), the primary store is worked first and the other stores then get the seeds read back from it, so that a copy
+    an interrupted run missed is made up by the next run.
   - Stops at the first store that fails, with that store's message; the stores after it are not touched.
   - Used by the M(mfa.aws.enroll) role, one task for every store of C(enroll_delivery), since a task costs every host of a
     fleet a worker process.
@@ -30,11 +31,6 @@ options:
     elements: str
     choices: [vault_file, secretsmanager, ssm, qr_png]
     required: true
-  primary:
-    description:
-      - The store whose answer is returned as RV(stored), RV(entries) and RV(seeds).
-    type: str
-    choices: [vault_file, secretsmanager, ssm, qr_png]
   seeds:
     description:
       - The entries to store, by user name, as M(mfa.aws.seed_vault_file) takes them. A QR code gets the current device only.
@@ -68,14 +64,20 @@ options:
       - In check mode, report a change, since the devices the run would create have no seed yet and no store can say it would change.
     type: bool
     default: false
-  copy_to:
+  copy:
     description:
-      - Stores that get a copy of the seeds read back from the O(primary) store, after every store of O(stores).
-      - Needs O(return_seeds) and the primary store in O(stores).
-      - When a copy fails, RV(copy_failed) is V(true) (the primary store holds the seeds).
+      - Work the primary store first, then give the other stores of O(stores) the seeds read back from it (O(seeds) and
+        O(remove) go to the primary store only).
+      - Needs O(return_seeds). When a copy fails, RV(delivered) is V(true), since the primary store holds the seeds.
+    type: bool
+    default: false
+  require_seeds:
+    description:
+      - Users whose seeds the primary store must hold after the task, since their devices are enabled next. The task fails
+        when one is missing (except in check mode, where no device is created), with RV(delivered) V(true).
+      - Needs O(return_seeds); ignored when the primary store is V(qr_png), which cannot return seeds.
     type: list
     elements: str
-    choices: [vault_file, secretsmanager, ssm, qr_png]
     default: []
   account_id:
     description:
@@ -154,9 +156,9 @@ seealso:
 EXAMPLES = r"""
 - name: Store alice's seed in the vault file, read it back, and copy it to Secrets Manager
   mfa.aws.seed_store:
-    stores: [vault_file]
-    primary: vault_file
-    copy_to: [secretsmanager]
+    stores: [vault_file, secretsmanager]
+    copy: true
+    require_seeds: [alice]
     account_id: "123456789012"
     vault_file: "mfa-seeds/123456789012.yml"
     seeds:
@@ -171,13 +173,13 @@ EXAMPLES = r"""
 RETURN = r"""
 stored:
   description: The serial number of the device of each user whose seed the primary store holds after the task.
-  returned: when O(primary) is one of O(stores)
+  returned: success
   type: dict
   sample:
     alice: arn:aws:iam::123456789012:mfa/alice
 entries:
   description: What the primary store holds for each user after the task, without the seeds.
-  returned: when O(primary) is one of O(stores)
+  returned: success
   type: dict
   sample:
     alice:
@@ -187,7 +189,7 @@ entries:
 seeds:
   description:
     - The primary store's entries with their seeds. B(Secret.)
-  returned: with O(return_seeds=true), when O(primary) is a seed store named in O(stores)
+  returned: with O(return_seeds=true), when the primary store is V(vault_file), V(secretsmanager) or V(ssm)
   type: dict
   sample:
     alice:
@@ -203,9 +205,9 @@ stores:
       changed: true
       failed: false
       stored: [alice]
-copy_failed:
-  description: A copy to a store of O(copy_to) failed; the primary store holds the seeds.
-  returned: when a copy failed
+delivered:
+  description: The task failed after the primary store took the seeds (a copy failed, or a seed of O(require_seeds) is missing).
+  returned: when such a failure happened
   type: bool
   sample: true
 """

@@ -56,7 +56,7 @@ BASE = dict(account_id="123456789012", vault_file="/seeds/123456789012.yml", qr_
 
 def test_the_default_run_is_one_call_of_the_vault_files_action_and_returns_its_answer():
     stores = Stores()
-    args = dict(BASE, stores=["vault_file"], primary="vault_file", seeds={"alice": SEED}, return_seeds=True, users=["alice"])
+    args = dict(BASE, stores=["vault_file"], seeds={"alice": SEED}, return_seeds=True, users=["alice"], require_seeds=["alice"])
     result = action(args, stores).run(task_vars={})
     assert [call[0] for call in stores.calls] == ["mfa.aws.seed_vault_file"]
     assert stores.calls[0][1] == dict(path="/seeds/123456789012.yml", seeds={"alice": SEED}, remove=[], check_writable=False, return_seeds=True,
@@ -67,7 +67,7 @@ def test_the_default_run_is_one_call_of_the_vault_files_action_and_returns_its_a
 
 def test_secret_services_are_written_then_read_back_with_the_connection_options_or_the_central_stores_credentials():
     stores = Stores()
-    args = dict(BASE, stores=["ssm", "vault_file", "secretsmanager"], primary="vault_file", return_seeds=True, access_key="AKIA", region="eu-west-1",
+    args = dict(BASE, stores=["ssm", "vault_file", "secretsmanager"], return_seeds=True, access_key="AKIA", region="eu-west-1",
                 store_credentials={"access_key": "CENTRAL", "secret_key": "s"})
     action(args, stores).run(task_vars={})
     assert [(call[0], call[1].get("service"), call[1].get("return_seeds")) for call in stores.calls] == [
@@ -81,13 +81,14 @@ def test_secret_services_are_written_then_read_back_with_the_connection_options_
     assert all(call[2] == call[0] for call in stores.calls)
 
 
-def test_copies_get_the_seeds_read_back_from_the_primary_and_a_qr_code_only_the_current_device():
+def test_with_copy_the_primary_store_is_written_first_and_the_others_get_its_seeds_a_qr_code_only_the_current_device():
     stores = Stores(lambda name, args: {"changed": False, "stored": {}, **({"seeds": {"alice": ROTATING}} if args.get("return_seeds") else {})})
-    args = dict(BASE, stores=["vault_file"], primary="vault_file", return_seeds=True, copy_to=["qr_png", "vault_file", "ssm"])
+    args = dict(BASE, stores=["qr_png", "vault_file", "ssm", "vault_file"], seeds={"alice": ROTATING}, return_seeds=True, copy=True)
     result = action(args, stores).run(task_vars={})
     assert [call[0] for call in stores.calls] == ["mfa.aws.seed_vault_file", "mfa.aws.seed_qr_code", "mfa.aws.seed_secret"]
     assert stores.calls[1][1]["seeds"] == {"alice": SEED} and stores.calls[1][1]["dir"] == "/qr/123456789012"
     assert stores.calls[2][1]["seeds"] == {"alice": ROTATING} and stores.calls[2][1]["return_seeds"] is False
+    assert stores.calls[0][1]["seeds"] == {"alice": ROTATING} and stores.calls[0][1]["return_seeds"] is True
     assert result["seeds"] == {"alice": ROTATING} and not result["changed"]
 
 
@@ -98,19 +99,33 @@ def test_a_failing_store_stops_the_others_and_a_failing_copy_says_the_primary_ho
         return {"changed": True, "stored": {}, "seeds": {"alice": SEED}}
 
     stores = Stores(answer)
-    result = action(dict(BASE, stores=["secretsmanager", "vault_file"], primary="vault_file", return_seeds=True), stores).run(task_vars={})
-    assert result["failed"] and result["msg"] == "AccessDenied on secretsmanager:PutSecretValue: grant it" and "copy_failed" not in result
+    result = action(dict(BASE, stores=["secretsmanager", "vault_file"], return_seeds=True), stores).run(task_vars={})
+    assert result["failed"] and result["msg"] == "AccessDenied on secretsmanager:PutSecretValue: grant it" and "delivered" not in result
     assert [call[0] for call in stores.calls] == ["mfa.aws.seed_secret", "mfa.aws.seed_secret"]
     stores = Stores(answer)
-    result = action(dict(BASE, stores=["vault_file"], primary="vault_file", return_seeds=True, copy_to=["ssm"]), stores).run(task_vars={})
-    assert result["failed"] and result["copy_failed"] and "seeds" not in result
+    result = action(dict(BASE, stores=["ssm", "vault_file"], return_seeds=True, copy=True), stores).run(task_vars={})
+    assert result["failed"] and result["delivered"] and "seeds" not in result
+    assert [call[0] for call in stores.calls] == ["mfa.aws.seed_vault_file", "mfa.aws.seed_secret"]
+
+
+def test_a_seed_the_primary_store_does_not_hold_stops_the_task_after_the_delivery_but_not_in_check_mode():
+    stores = Stores()
+    args = dict(BASE, stores=["vault_file"], return_seeds=True, require_seeds=["alice", "bob", "carol"])
+    result = action(args, stores).run(task_vars={})
+    assert result["failed"] and result["delivered"] and result["msg"] == (
+        "the vault_file store holds no seed for bob, carol: no device is enabled without its stored seed; if another run works on account "
+        "123456789012 from another controller, wait for it to finish, else run again to create new devices for them"
+    )
+    assert not action(args, Stores(), check_mode=True).run(task_vars={}).get("failed")
+    # QR codes cannot give seeds back: nothing to require.
+    assert not action(dict(args, stores=["qr_png"]), Stores()).run(task_vars={}).get("failed")
 
 
 def test_check_mode_predicts_a_change_when_asked_and_an_action_failure_is_a_result():
     def refusing(name, args):
         raise AnsibleActionFail("the vault file is damaged: restore it from a backup")
 
-    result = action(dict(BASE, stores=["vault_file"], primary="vault_file"), Stores(refusing)).run(task_vars={})
+    result = action(dict(BASE, stores=["vault_file"]), Stores(refusing)).run(task_vars={})
     assert result["failed"] and result["msg"] == "the vault file is damaged: restore it from a backup"
     stores = Stores(lambda name, args: {"changed": False, "stored": {}})
     assert action(dict(BASE, stores=["vault_file"], predict=True), stores, check_mode=True).run(task_vars={})["changed"]
@@ -123,7 +138,9 @@ def test_check_mode_predicts_a_change_when_asked_and_an_action_failure_is_a_resu
         (dict(stores=["vault"]), "vault is not a seed store: choose from vault_file, secretsmanager, ssm, qr_png"),
         (dict(stores=["vault_file"], vault_file=None), "the vault_file store needs the option vault_file"),
         (dict(stores=["ssm"], account_id=None), "the secretsmanager, ssm and qr_png stores need the option account_id"),
-        (dict(stores=["vault_file"], primary="vault_file", copy_to=["ssm"]), "copy_to copies the seeds read back from the primary store"),
+        (dict(stores=["vault_file", "ssm"], copy=True), "copy and require_seeds work on the seeds read back from the primary store"),
+        (dict(stores=["qr_png", "vault_file"], return_seeds=True, require_seeds=["alice"], copy=False, vault_file=None),
+         "the vault_file store needs the option vault_file"),
         (dict(stores=["vault_file"], colour="blue"), "Invalid options for mfa.aws.seed_store: colour"),
     ],
 )
