@@ -9,6 +9,8 @@ rotation_plan, rotation_seeds, removal_plan and seedless_devices (each documente
 from __future__ import annotations
 
 import datetime
+import json
+import shlex
 import time
 
 from ansible.errors import AnsibleFilterError
@@ -161,6 +163,20 @@ def enrollment_stop(info, plan=None, account_id=None, delivery=None, codes=None)
             return (f"no device of {', '.join(early)} awaits codes yet: run once without their codes, let them scan their QR codes, "
                     "then give the two codes their app shows")
     return None
+
+
+def enrollment_summary(report):
+    """The line that says what an enroll run did in one account, from the role's enroll_report; see DOCUMENTATION."""
+    if not isinstance(report, dict) or "account_id" not in report:
+        raise AnsibleFilterError("enrollment_summary needs the enroll_report of the mfa.aws.enroll role")
+    enrolled, compliant, lost = report.get("enrolled", []), report.get("compliant", []), report.get("seed_not_stored", [])
+    line = (f"{report['account_id']}: {'would enroll' if report.get('check_mode') else 'enrolled'} {len(enrolled)} user(s) {', '.join(enrolled)}; "
+            f"{len(compliant)} already had MFA")
+    if lost:
+        rotate = shlex.quote(json.dumps({"enroll_rotate_users": lost}))
+        line += (f"; SEED NOT STORED for the enabled device(s) of {', '.join(lost)} (AWS never returns a seed again): replace them with "
+                 f"mfa.aws.rotate -e {rotate}")
+    return line
 
 
 def enrollment_seeds(created, plan):
@@ -455,6 +471,7 @@ class FilterModule:
         return {
             "enrollment_plan": enrollment_plan,
             "enrollment_seeds": enrollment_seeds,
+            "enrollment_summary": enrollment_summary,
             "rotation_plan": rotation_plan,
             "rotation_seeds": rotation_seeds,
             "rotation_settled": rotation_settled,

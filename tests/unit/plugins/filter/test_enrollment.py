@@ -135,7 +135,7 @@ def test_the_filters_are_registered():
     assert filters["enrollment_plan"] is enrollment_plan and filters["enrollment_seeds"] is enrollment_seeds
     assert sorted(filters) == sorted(
         ["enrollment_plan", "enrollment_seeds", "rotation_plan", "rotation_seeds", "rotation_settled", "current_seeds", "removal_plan",
-         "malformed_code_pairs", "enable_devices", "seedless_devices"]
+         "malformed_code_pairs", "enable_devices", "seedless_devices", "enrollment_summary"]
     )
 
 
@@ -439,3 +439,17 @@ def test_another_runs_device_stops_the_run_with_the_runs_name_and_what_to_do():
         "another run is working on account 123456789012: run ctl:1:2 created arn for bob at then and has not stored its seed yet; "
         "wait for it to finish or run later (its device is deleted as a leftover once that run has ended)"
     )
+
+
+def test_the_summary_line_names_the_account_the_users_and_how_to_replace_a_lost_seed():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_summary
+
+    report = {"account_id": "123456789012", "enrolled": ["alice", "smith,john"], "compliant": ["bob"], "seed_not_stored": [], "check_mode": False}
+    assert enrollment_summary(report) == "123456789012: enrolled 2 user(s) alice, smith,john; 1 already had MFA"
+    lost = dict(report, enrolled=[], seed_not_stored=["carol"], check_mode=True)
+    assert enrollment_summary(lost) == (
+        "123456789012: would enroll 0 user(s) ; 1 already had MFA; SEED NOT STORED for the enabled device(s) of carol (AWS never returns "
+        """a seed again): replace them with mfa.aws.rotate -e '{"enroll_rotate_users": ["carol"]}'"""
+    )
+    with pytest.raises(AnsibleFilterError, match="needs the enroll_report"):
+        enrollment_summary({"enrolled": []})
