@@ -187,8 +187,13 @@ class ActionModule(ActionBase):
             return {"failed": True, "msg": f"the action of {name} cannot be found: reinstall the mfa.aws collection"}
         try:
             answer = action.run(task_vars=task_vars)
+        except AnsibleActionFail as e:
+            # ansible-core 2.20 and later keep the failure and its message out of the exception's result.
+            answer = dict(e.result or {})
+            answer.update(failed=True, msg=answer.get("msg") or e.message)
         except AnsibleAction as e:
-            answer = e.result
+            answer = dict(e.result or {})
+            answer.update(failed=True, msg=f"{name} stopped without a result ({type(e).__name__})")
         if not isinstance(answer, dict):
             return {"failed": True, "msg": f"{name} returned no result"}
         # A module's failure arrives as failed: true with its message.

@@ -517,10 +517,7 @@ def settle_kinds(client, users, virtual, concurrency=1):
 def list_devices(client, users, user_names, concurrency=1):
     """List the MFA devices of those users of the result, concurrency at a time; leave out those deleted since AWS generated
     the report."""
-    outcomes = run_concurrently(lambda _index, user_name: devices_or_none(client, user_name), list(user_names), concurrency)
-    for user_name, (devices, error) in zip(list(user_names), outcomes):
-        if error is not None:
-            raise error
+    for user_name, devices in user_devices(client, user_names, concurrency).items():
         if devices is None:
             del users[user_name]
         else:
