@@ -10,7 +10,7 @@ import pyotp
 import pytest
 import yaml
 
-from helpers.fleet import ENROLL, REPO, USERS, Fleet, changed_hosts, iam_actions
+from helpers.fleet import REPO, USERS, Fleet, changed_hosts, enroll_play, iam_actions
 from local_aws import is_write
 
 
@@ -105,8 +105,7 @@ def test_a_run_stopped_at_any_step_converges_on_the_next(fleet, ansible, tmp_pat
     if stop == "before enable":
         steps.append({"name": "read the seeds back", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": "enable"},
                       "vars": {"__enroll_ready_users": []}})
-    play = yaml.safe_load(ENROLL.read_text(encoding="utf-8"))[0]
-    play.pop("post_tasks")
+    play = enroll_play()
     play["roles"] = [{"role": "mfa.aws.account_session"}]
     play["tasks"] = steps
     interrupted = tmp_path / "interrupted.yml"
@@ -200,8 +199,7 @@ def test_twin_hosts_are_found_when_the_first_host_of_the_play_skips_the_session(
     inventory = yaml.safe_load(fleet.inventory.read_text(encoding="utf-8"))
     inventory["aws_accounts"]["hosts"]["payments-again"] = {"aws_account_id": fleet.accounts["payments"]}
     fleet.inventory.write_text(yaml.safe_dump(inventory), encoding="utf-8")
-    play = yaml.safe_load(ENROLL.read_text(encoding="utf-8"))[0]
-    play.pop("post_tasks")
+    play = enroll_play()
     # The play's first host (the inventory lists its hosts sorted) skips the role, so the run-once list is not made.
     first = sorted(inventory["aws_accounts"]["hosts"])[0]
     play["roles"] = [{"role": "mfa.aws.account_session", "when": f"inventory_hostname != '{first}'"}]

@@ -8,7 +8,7 @@ import pyotp
 import pytest
 import yaml
 
-from helpers.fleet import ENROLL, REPO, Fleet, changed_hosts
+from helpers.fleet import REPO, Fleet, changed_hosts, enroll_play
 from local_aws import is_write
 
 ROTATE = REPO / "playbooks" / "rotate.yml"
@@ -38,8 +38,7 @@ def test_enroll_converges_at_80_ms_a_call_with_lag_and_throttling_and_runs_again
 
 def test_a_run_stopped_after_delivery_is_finished_by_a_run_started_before_iam_shows_the_devices(fleet, ansible, tmp_path):
     fleet.aws.slow_down(lag_seconds=4)
-    play = yaml.safe_load(ENROLL.read_text(encoding="utf-8"))[0]
-    play.pop("post_tasks")
+    play = enroll_play()
     play["roles"] = [{"role": "mfa.aws.account_session"}]
     play["tasks"] = [{"name": f"step {step}", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": step}}
                      for step in ("lock", "read_state", "plan", "create", "deliver")]

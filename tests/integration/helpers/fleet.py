@@ -16,6 +16,15 @@ ACCOUNTS = ("payments", "analytics", "sandbox")
 USERS = ("alice", "bob", "carol", "dave", "erin")
 
 
+def enroll_play() -> dict:
+    """The play of playbooks/enroll.yml that runs the enroll role (its vars and module_defaults), with the default strategy,
+    to build one-play variants of the enrollment from: set its roles (mfa.aws.account_session first) and tasks."""
+    plays = yaml.safe_load(ENROLL.read_text(encoding="utf-8"))
+    play = next(play for play in plays if {"role": "mfa.aws.enroll"} in play.get("roles", []))
+    play.pop("strategy", None)
+    return play
+
+
 class Fleet:
     """An organisation of member accounts with IAM users, an inventory of them, and a vault secret."""
 
