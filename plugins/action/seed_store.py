@@ -49,16 +49,21 @@ _OWN_OPTIONS = dict(
 )
 
 
-def _connection_option_names():
-    """amazon.aws's connection options and their aliases: given (by module_defaults), they go to mfa.aws.seed_secret."""
+def _connection_option_names(only=None):
+    """amazon.aws's connection options (those named in only, by default all) and their aliases: given (by module_defaults),
+    they go to mfa.aws.seed_secret."""
     names = set()
     for name, spec in aws_argument_spec().items():
-        names.add(name)
-        names.update(spec.get("aliases", ()))
+        if only is None or name in only:
+            names.add(name)
+            names.update(spec.get("aliases", ()))
     return frozenset(names)
 
 
 _CONNECTION_OPTIONS = _connection_option_names()
+# The connection options that say who calls: a central store's credentials replace all of them, so that no session token or
+# profile of the account's session goes with the central account's keys.
+_IDENTITY_OPTIONS = _connection_option_names(("access_key", "secret_key", "session_token", "profile"))
 # The actions of the stores' modules, in the order of SEED_STORES.
 STORE_ACTIONS = ("mfa.aws.seed_vault_file", "mfa.aws.seed_secret", "mfa.aws.seed_qr_code")
 
@@ -164,10 +169,11 @@ class ActionModule(ActionBase):
     def _secret_operations(service, args, connection):
         """Write, then read back in a call of its own: the module masks in its result whatever seeds it was given."""
         common = dict(connection, service=service, account_id=args["account_id"], prefix=args["secret_prefix"])
-        # A central store's credentials replace those of the account's session.
-        for name in ("access_key", "secret_key", "session_token"):
-            if args["store_credentials"].get(name):
-                common[name] = args["store_credentials"][name]
+        if args["store_credentials"]:
+            # A central store's credentials replace every identity option of the account's session.
+            common = {name: value for name, value in common.items() if name not in _IDENTITY_OPTIONS}
+            common.update((name, args["store_credentials"][name]) for name in ("access_key", "secret_key", "session_token")
+                          if args["store_credentials"].get(name))
         common = _given(common, kms_key_id=args["kms_key_id"], tags=args["secret_tags"], users=args["users"])
         operations = [("mfa.aws.seed_secret", dict(common, seeds=args["seeds"], remove=args["remove"], return_seeds=False))]
         if args["return_seeds"]:

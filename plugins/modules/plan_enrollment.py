@@ -171,20 +171,20 @@ iam_virtual_mfa_devices:
   elements: dict
   sample: [{name: alice, path: /, state: present}]
 unknown:
-  description: Users named that the account does not have (the run then stops).
-  returned: success
+  description: Users named that the account does not have (the task then fails).
+  returned: when the plan was made
   type: list
   elements: str
   sample: []
 conflicts:
-  description: Device names taken by a device enabled for another user (the run then stops).
-  returned: success
+  description: Device names taken by a device enabled for another user (the task then fails).
+  returned: when the plan was made
   type: list
   elements: dict
   sample: []
 busy:
-  description: Devices another run created and has not stored the seed of yet (the run then stops).
-  returned: success
+  description: Devices another run created and has not stored the seed of yet (the task then fails).
+  returned: when the plan was made
   type: list
   elements: dict
   sample: []

@@ -146,7 +146,11 @@ attributes:
     description: Runs on the controller, whatever the target host.
 notes:
   - Run the task with C(no_log=true) when it receives or returns seeds, as the example does.
-  - The connection options apply to V(secretsmanager) and V(ssm) only, unless O(store_credentials) is given.
+  - The connection options apply to V(secretsmanager) and V(ssm) only. With O(store_credentials), those credentials replace
+    the connection options that name a caller (keys, session token, profile); the region and endpoint still apply.
+  - The arguments of each store's module are given by this task, so C(module_defaults) set for M(mfa.aws.seed_vault_file),
+    M(mfa.aws.seed_secret) or M(mfa.aws.seed_qr_code) by name do not apply to it; the connection options of the
+    C(group/mfa.aws.aws) group do.
 seealso:
   - module: mfa.aws.seed_vault_file
   - module: mfa.aws.seed_secret
@@ -198,7 +202,7 @@ seeds:
       created: "2026-11-25T10:00:00+00:00"
 stores:
   description: What each store worked did, and the users whose entries it holds (never a seed).
-  returned: always
+  returned: when the stores were worked
   type: dict
   sample:
     vault_file:

@@ -77,6 +77,13 @@ def test_secret_services_are_written_then_read_back_with_the_connection_options_
     ]
     secret = stores.calls[0][1]
     assert secret["access_key"] == "CENTRAL" and secret["secret_key"] == "s" and secret["region"] == "eu-west-1"
+    # No session token or profile of the account's session goes with the central account's keys.
+    stores = Stores()
+    action(dict(args, session_token="MEMBER", aws_profile="member"), stores).run(task_vars={})
+    assert "session_token" not in stores.calls[0][1] and "aws_profile" not in stores.calls[0][1] and stores.calls[0][1]["region"] == "eu-west-1"
+    stores = Stores()
+    action(dict(args, session_token="MEMBER", store_credentials={}), stores).run(task_vars={})
+    assert stores.calls[0][1]["session_token"] == "MEMBER" and stores.calls[0][1]["access_key"] == "AKIA"
     assert secret["account_id"] == "123456789012" and secret["prefix"] == "mfa-seeds"
     assert all(call[2] == call[0] for call in stores.calls)
 
