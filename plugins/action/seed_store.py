@@ -20,11 +20,12 @@ from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import action_loader
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+from ansible_collections.mfa.aws.plugins.filter.enrollment import DELIVERIES
+from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
+from ansible_collections.mfa.aws.plugins.filter.enrollment import current_seeds
 
-# The stores, and the module whose action works each of them.
-SEED_STORES = ("vault_file", "secretsmanager", "ssm", "qr_png")
-# The stores a run can read the seeds back from, in the order that picks the primary one.
-READABLE_STORES = ("vault_file", "secretsmanager", "ssm")
+# The stores (DELIVERIES) and those a run can read the seeds back from (SEED_STORES, in the order that picks the primary
+# one) are the enrollment's, from the enrollment filters.
 _SECRET_SERVICES = ("secretsmanager", "ssm")
 
 _OWN_OPTIONS = dict(
@@ -64,7 +65,7 @@ _CONNECTION_OPTIONS = _connection_option_names()
 # The connection options that say who calls: a central store's credentials replace all of them, so that no session token or
 # profile of the account's session goes with the central account's keys.
 _IDENTITY_OPTIONS = _connection_option_names(("access_key", "secret_key", "session_token", "profile"))
-# The actions of the stores' modules, in the order of SEED_STORES.
+# The actions of the stores' modules.
 STORE_ACTIONS = ("mfa.aws.seed_vault_file", "mfa.aws.seed_secret", "mfa.aws.seed_qr_code")
 
 
@@ -104,22 +105,18 @@ class ActionModule(ActionBase):
         copies = [store for store in stores if store not in first]
 
         answers = {}
-        for store, operations in self._operations(dict(args, stores=first), connection):
-            answers[store] = [self._run_action(name, arguments, task_vars or {}) for name, arguments in operations]
-            if _failed(result, store, answers):
-                return result
+        if self._work(dict(args, stores=first), connection, answers, result, task_vars or {}):
+            return result
         # The primary's latest answer: the read of a secret service when there is one.
         latest = answers[primary][-1] if primary else {}
         if copies:
             # A copy an interrupted run missed is made up by the next run.
             copied = dict(args, stores=copies, seeds=latest.get("seeds", {}), remove=[], check_writable=False, return_seeds=False)
-            for store, operations in self._operations(copied, connection):
-                answers[store] = [self._run_action(name, arguments, task_vars or {}) for name, arguments in operations]
-                if _failed(result, store, answers):
-                    # The primary store holds the seeds: nothing this run created needs to be undone.
-                    result["delivered"] = True
-                    return result
-        missing = [user for user in args["require_seeds"] if user not in latest.get("seeds", {})] if primary in READABLE_STORES else []
+            if self._work(copied, connection, answers, result, task_vars or {}):
+                # The primary store holds the seeds: nothing this run created needs to be undone.
+                result["delivered"] = True
+                return result
+        missing = [user for user in args["require_seeds"] if user not in latest.get("seeds", {})] if primary in SEED_STORES else []
         if missing and not self._task.check_mode:
             result.update(
                 failed=True, delivered=True, stores=_summaries(answers),
@@ -145,6 +142,14 @@ class ActionModule(ActionBase):
             result["diff"] = diffs
         return result
 
+    def _work(self, args, connection, answers, result, task_vars):
+        """Work the stores of args in turn, their answers into answers; True once one failed (result then says so)."""
+        for store, operations in self._operations(args, connection):
+            answers[store] = [self._run_action(name, arguments, task_vars) for name, arguments in operations]
+            if _failed(result, store, answers):
+                return True
+        return False
+
     def _operations(self, args, connection):
         """(store, [(action, arguments), ...]) for each store named, in the order named; both secret services in one step."""
         stores = list(dict.fromkeys(args["stores"]))
@@ -157,8 +162,7 @@ class ActionModule(ActionBase):
                 yield store, [("mfa.aws.seed_vault_file", _given(arguments, vault_id=args["vault_id"], users=args["users"]))]
             elif store == "qr_png":
                 # A person's copy holds the device in use, not the previous one a rotation keeps.
-                current = {user: {key: value for key, value in entry.items() if key != "previous"} for user, entry in seeds.items()}
-                arguments = dict(dir=args["qr_dir"], seeds=current, remove=remove, issuer=args["issuer"], account_id=args["account_id"],
+                arguments = dict(dir=args["qr_dir"], seeds=current_seeds(seeds), remove=remove, issuer=args["issuer"], account_id=args["account_id"],
                                  check_writable=args["check_writable"])
                 yield store, [("mfa.aws.seed_qr_code", _given(arguments, vault_id=args["vault_id"]))]
             elif store == first_secret:
@@ -209,15 +213,15 @@ class ActionModule(ActionBase):
 
 def primary_store(stores):
     """The store whose answer is returned: the first of vault_file, secretsmanager and ssm named, else qr_png, or None."""
-    return next((store for store in READABLE_STORES + ("qr_png",) if store in stores), None)
+    return next((store for store in SEED_STORES + ("qr_png",) if store in stores), None)
 
 
 def _check(args):
     """Stop on stores this action does not know, or without the options a named store needs."""
     named = args["stores"]
-    unknown = [store for store in named if store not in SEED_STORES]
+    unknown = [store for store in named if store not in DELIVERIES]
     if unknown:
-        raise AnsibleActionFail(f"{', '.join(unknown)} is not a seed store: choose from {', '.join(SEED_STORES)}")
+        raise AnsibleActionFail(f"{', '.join(unknown)} is not a seed store: choose from {', '.join(DELIVERIES)}")
     for store, option in (("vault_file", "vault_file"), ("qr_png", "qr_dir")):
         if store in named and not args[option]:
             raise AnsibleActionFail(f"the {store} store needs the option {option}")
@@ -225,7 +229,7 @@ def _check(args):
         raise AnsibleActionFail("the secretsmanager, ssm and qr_png stores need the option account_id")
     if (args["copy"] or args["require_seeds"]) and not args["return_seeds"]:
         raise AnsibleActionFail("copy and require_seeds work on the seeds read back from the primary store: set return_seeds")
-    if args["copy"] and len(set(named)) > 1 and primary_store(named) not in READABLE_STORES:
+    if args["copy"] and len(set(named)) > 1 and primary_store(named) not in SEED_STORES:
         raise AnsibleActionFail("copy needs a store the seeds can be read back from (vault_file, secretsmanager or ssm) in stores")
 
 
