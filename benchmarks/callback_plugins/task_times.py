@@ -29,7 +29,6 @@ PHASES = (
     ("roles/account_session/", "account session (sts:AssumeRole)"),
     ("roles/enroll/tasks/lock.yml", "account lock (take, let go)"),
     ("roles/enroll/tasks/unlock.yml", "account lock (take, let go)"),
-    ("roles/enroll/tasks/read_state.yml", "read state and plan"),
     ("roles/enroll/tasks/seedless.yml", "read state and plan"),
     ("roles/enroll/tasks/plan.yml", "read state and plan"),
     ("roles/enroll/tasks/create.yml", "create devices"),

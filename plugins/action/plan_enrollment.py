@@ -3,7 +3,13 @@
 # Copyright: Contributors to the mfa.aws project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""mfa.aws.plan_enrollment: the enrollment plan of an account, or the one-line message that stops the run before any change."""
+"""mfa.aws.plan_enrollment: read an account's MFA state and its stored seeds, then return the enrollment plan, or fail with
+the one-line message that stops the run before any change.
+
+The reads are the actions of mfa.aws.iam_mfa_info, mfa.aws.seed_store and mfa.aws.iam_virtual_mfa_info, run in this worker
+with the arguments their tasks would get (plugin_utils/_actions.py): one task instead of four, since a task costs every host
+of a fleet a worker process. The decisions are the enrollment filters' (enrollment_stop, enrollment_plan, seedless_devices).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,43 @@ from ansible_collections.mfa.aws.plugins.filter.enrollment import CLAIM_SECONDS
 from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_stop
+from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import run_action
+
+# The options that go on to mfa.aws.seed_store as they are.
+_STORE_OPTIONS = dict(
+    vault_file=dict(type="path"),
+    vault_id=dict(type="str"),
+    qr_dir=dict(type="path"),
+    issuer=dict(type="str"),
+    secret_prefix=dict(type="str"),
+    kms_key_id=dict(type="str", no_log=False),
+    secret_tags=dict(type="dict"),
+    store_credentials=dict(type="dict", no_log=True),
+)
+
+_OWN_OPTIONS = dict(
+    _STORE_OPTIONS,
+    delivery=dict(type="list", elements="str", default=[]),
+    account_id=dict(type="str", required=True),
+    users=dict(type="list", elements="str", default=[]),
+    report_timeout=dict(type="int", default=60),
+    name_format=dict(type="str", default="{user_name}"),
+    path=dict(type="str", default="/"),
+    tags=dict(type="dict", default={}),
+    codes=dict(type="dict", default={}, no_log=True),
+    run_id=dict(type="str"),
+    claim_seconds=dict(type="int", default=CLAIM_SECONDS),
+)
+
+_READS = ("mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info")
+
+# Imported in the controller before the workers fork.
+preload(_READS)
 
 
 class ActionModule(ActionBase):
@@ -21,40 +64,79 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _supports_check_mode = True
-    _VALID_ARGS = frozenset(("info", "stored", "delivery", "account_id", "users", "name_format", "path", "tags", "codes", "run_id", "claim_seconds"))
+    _VALID_ARGS = frozenset(_OWN_OPTIONS) | CONNECTION_OPTIONS
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        args = self.validate_argument_spec(
-            argument_spec=dict(
-                info=dict(type="dict", required=True),
-                stored=dict(type="dict", default={}),
-                delivery=dict(type="list", elements="str", default=[]),
-                account_id=dict(type="str", required=True),
-                users=dict(type="list", elements="str", default=[]),
-                name_format=dict(type="str", default="{user_name}"),
-                path=dict(type="str", default="/"),
-                tags=dict(type="dict", default={}),
-                codes=dict(type="dict", default={}, no_log=True),
-                run_id=dict(type="str"),
-                claim_seconds=dict(type="int", default=CLAIM_SECONDS),
-            ),
-        )[1]
-        info, delivery, codes = args["info"], args["delivery"], args["codes"]
-        stop = enrollment_stop(info, None, args["account_id"], delivery, codes)
-        if stop is None:
-            # Typed codes enable only the devices of the people who typed them; with a seed store the run computes the codes.
-            typed = None if any(store in delivery for store in SEED_STORES) else codes
-            try:
-                plan = enrollment_plan(info, args["stored"], users=args["users"], name_format=args["name_format"], path=args["path"],
-                                       tags=args["tags"], typed_codes=typed, run_id=args["run_id"], claim_seconds=args["claim_seconds"])
-            except AnsibleFilterError as e:
-                result.update(failed=True, msg=str(e.message))
-                return result
-            stop = enrollment_stop(info, plan, args["account_id"], delivery, codes)
-            result.update(plan)
-        if stop:
-            result.update(failed=True, msg=stop)
+        args, connection = own_arguments(self, _OWN_OPTIONS)
+        task_vars = task_vars or {}
         result["changed"] = False
+        delivery, codes, account_id = args["delivery"], args["codes"], args["account_id"]
+        warnings = []
+
+        def read(name, arguments):
+            answer = run_action(self, name, dict(connection, **arguments), task_vars)
+            warnings.extend(answer.get("warnings", []))
+            return answer
+
+        def stop(message, **returned):
+            result.update(returned, failed=True, msg=message)
+            if warnings:
+                result["warnings"] = warnings
+            return result
+
+        if not delivery:
+            return stop(enrollment_stop({}, None, account_id, delivery, codes))
+        users = args["users"]
+        reading = dict(user_names=users, confirm_without_mfa=not users, virtual_devices=True, report_timeout=args["report_timeout"])
+        info = read("mfa.aws.iam_mfa_info", reading)
+        message = enrollment_stop(info, None, account_id, delivery, codes)
+        if message:
+            return stop(message)
+
+        # Every store is read, and checked writable, before any device is created: a store that cannot be written (no
+        # vault secret, a KMS key that does not exist, missing permissions) stops the run before anything changes.
+        store_options = {name: args[name] for name in _STORE_OPTIONS}
+        store = read("mfa.aws.seed_store", given(dict(stores=delivery, check_writable=True, account_id=info["account_id"]), **store_options))
+        if store.get("failed"):
+            return stop(store["msg"], stores=store.get("stores", {}))
+        stored, entries = store.get("stored", {}), store.get("entries", {})
+
+        try:
+            seedless = self._seedless(read, info, entries, args)
+            # Typed codes enable only the devices of the people who typed them; with a seed store the run computes the codes.
+            typed = None if any(named in delivery for named in SEED_STORES) else codes
+            plan = enrollment_plan(info, stored, users=users, name_format=args["name_format"], path=args["path"], tags=args["tags"],
+                                   typed_codes=typed, run_id=args["run_id"], claim_seconds=args["claim_seconds"])
+        except AnsibleFilterError as e:
+            return stop(str(e.message))
+        except _ReadFailed as e:
+            return stop(str(e))
+        result.update(plan, account_id=info["account_id"], stored=stored, entries=entries, seedless=seedless, stores=store.get("stores", {}))
+        message = enrollment_stop(info, plan, account_id, delivery, codes)
+        if message:
+            return stop(message)
+        if warnings:
+            result["warnings"] = warnings
         return result
+
+    @staticmethod
+    def _seedless(read, info, entries, args):
+        """The enabled devices of this role (named as it names them, tagged as it tags them) whose seed no store holds.
+
+        AWS never returns a seed again, so only a new device replaces them. The candidates are normally none: their tags are
+        read only when there are some, to tell the devices this role created (mfa.aws/run, or the tags option) from a device
+        someone named so in the console.
+        """
+        candidates = seedless_devices(info, entries, name_format=args["name_format"], path=args["path"])
+        if not candidates:
+            return []
+        tags = read("mfa.aws.iam_virtual_mfa_info", dict(serial_numbers=[device["serial_number"] for device in candidates]))
+        if tags.get("failed"):
+            raise _ReadFailed(tags.get("msg") or "the tags of the virtual MFA devices could not be read")
+        return seedless_devices(tags, entries, name_format=args["name_format"], path=args["path"], tagged=True, managed_tags=args["tags"])
+
+
+class _ReadFailed(Exception):
+    """A read after the account's state failed; the message names what to fix."""

@@ -12,17 +12,18 @@ task per store: a task costs every host of the fleet a worker process, and the r
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleAction
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
-from ansible.plugins.loader import action_loader
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 from ansible_collections.mfa.aws.plugins.filter.enrollment import DELIVERIES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import current_seeds
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import connection_option_names
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import run_action
 
 # The stores (DELIVERIES) and those a run can read the seeds back from (SEED_STORES, in the order that picks the primary
 # one) are the enrollment's, from the enrollment filters.
@@ -50,53 +51,27 @@ _OWN_OPTIONS = dict(
 )
 
 
-def _connection_option_names(only=None):
-    """amazon.aws's connection options (those named in only, by default all) and their aliases: given (by module_defaults),
-    they go to mfa.aws.seed_secret."""
-    names = set()
-    for name, spec in aws_argument_spec().items():
-        if only is None or name in only:
-            names.add(name)
-            names.update(spec.get("aliases", ()))
-    return frozenset(names)
-
-
-_CONNECTION_OPTIONS = _connection_option_names()
 # The connection options that say who calls: a central store's credentials replace all of them, so that no session token or
 # profile of the account's session goes with the central account's keys.
-_IDENTITY_OPTIONS = _connection_option_names(("access_key", "secret_key", "session_token", "profile"))
+_IDENTITY_OPTIONS = connection_option_names(("access_key", "secret_key", "session_token", "profile"))
 # The actions of the stores' modules.
 STORE_ACTIONS = ("mfa.aws.seed_vault_file", "mfa.aws.seed_secret", "mfa.aws.seed_qr_code")
 
 
-def _load_store_actions():
-    """Import the actions of the stores' modules in the controller's process, where Ansible imports this file before it
-    forks the task's workers: each worker then finds them imported instead of importing them (and what they import) again."""
-    for name in STORE_ACTIONS:
-        try:
-            action_loader.get(name, class_only=True)
-        except Exception:  # pylint: disable=broad-exception-caught
-            pass  # the worker imports it, and says what fails
-
-
-_load_store_actions()
+# Imported in the controller before the workers fork.
+preload(STORE_ACTIONS)
 
 
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(_OWN_OPTIONS) | _CONNECTION_OPTIONS
+    _VALID_ARGS = frozenset(_OWN_OPTIONS) | CONNECTION_OPTIONS
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        connection = {name: value for name, value in self._task.args.items() if name in _CONNECTION_OPTIONS}
-        own = {name: value for name, value in self._task.args.items() if name not in _CONNECTION_OPTIONS}
-        validation = ArgumentSpecValidator(_OWN_OPTIONS).validate(own)
-        if validation.error_messages:
-            raise AnsibleActionFail(f"{self._task.action}: {validation.error_messages[0]}")
-        args = validation.validated_parameters
+        args, connection = own_arguments(self, _OWN_OPTIONS)
         _check(args)
         stores = list(dict.fromkeys(args["stores"]))
         primary = primary_store(stores)
@@ -145,7 +120,7 @@ class ActionModule(ActionBase):
     def _work(self, args, connection, answers, result, task_vars):
         """Work the stores of args in turn, their answers into answers; True once one failed (result then says so)."""
         for store, operations in self._operations(args, connection):
-            answers[store] = [self._run_action(name, arguments, task_vars) for name, arguments in operations]
+            answers[store] = [run_action(self, name, arguments, task_vars) for name, arguments in operations]
             if _failed(result, store, answers):
                 return True
         return False
@@ -159,12 +134,12 @@ class ActionModule(ActionBase):
             if store == "vault_file":
                 arguments = dict(path=args["vault_file"], seeds=seeds, remove=remove, check_writable=args["check_writable"],
                                  return_seeds=args["return_seeds"])
-                yield store, [("mfa.aws.seed_vault_file", _given(arguments, vault_id=args["vault_id"], users=args["users"]))]
+                yield store, [("mfa.aws.seed_vault_file", given(arguments, vault_id=args["vault_id"], users=args["users"]))]
             elif store == "qr_png":
                 # A person's copy holds the device in use, not the previous one a rotation keeps.
                 arguments = dict(dir=args["qr_dir"], seeds=current_seeds(seeds), remove=remove, issuer=args["issuer"], account_id=args["account_id"],
                                  check_writable=args["check_writable"])
-                yield store, [("mfa.aws.seed_qr_code", _given(arguments, vault_id=args["vault_id"]))]
+                yield store, [("mfa.aws.seed_qr_code", given(arguments, vault_id=args["vault_id"]))]
             elif store == first_secret:
                 for service in (service for service in _SECRET_SERVICES if service in stores):
                     yield service, self._secret_operations(service, args, connection)
@@ -178,37 +153,11 @@ class ActionModule(ActionBase):
             common = {name: value for name, value in common.items() if name not in _IDENTITY_OPTIONS}
             common.update((name, args["store_credentials"][name]) for name in ("access_key", "secret_key", "session_token")
                           if args["store_credentials"].get(name))
-        common = _given(common, kms_key_id=args["kms_key_id"], tags=args["secret_tags"], users=args["users"])
+        common = given(common, kms_key_id=args["kms_key_id"], tags=args["secret_tags"], users=args["users"])
         operations = [("mfa.aws.seed_secret", dict(common, seeds=args["seeds"], remove=args["remove"], return_seeds=False))]
         if args["return_seeds"]:
             operations.append(("mfa.aws.seed_secret", dict(common, seeds={}, remove=[], return_seeds=True)))
         return operations
-
-    def _run_action(self, name, arguments, task_vars):
-        """The result of the action of module name with arguments, as a task of that module in this worker would get it."""
-        task = self._task.copy(exclude_tasks=True)
-        task.args = arguments
-        task.action = name
-        action = self._shared_loader_obj.action_loader.get(
-            name, task=task, connection=self._connection, play_context=self._play_context, loader=self._loader,
-            templar=self._templar, shared_loader_obj=self._shared_loader_obj,
-        )
-        if action is None:
-            return {"failed": True, "msg": f"the action of {name} cannot be found: reinstall the mfa.aws collection"}
-        try:
-            answer = action.run(task_vars=task_vars)
-        except AnsibleActionFail as e:
-            # ansible-core 2.20 and later keep the failure and its message out of the exception's result.
-            answer = dict(e.result or {})
-            answer.update(failed=True, msg=answer.get("msg") or e.message)
-        except AnsibleAction as e:
-            answer = dict(e.result or {})
-            answer.update(failed=True, msg=f"{name} stopped without a result ({type(e).__name__})")
-        if not isinstance(answer, dict):
-            return {"failed": True, "msg": f"{name} returned no result"}
-        # A module's failure arrives as failed: true with its message.
-        answer["failed"] = boolean(answer.get("failed", False), strict=False)
-        return answer
 
 
 def primary_store(stores):
@@ -239,11 +188,6 @@ def _failed(result, store, answers):
     if failed:
         result.update(failed=True, msg=failed[0].get("msg") or f"the {store} store failed", stores=_summaries(answers))
     return bool(failed)
-
-
-def _given(arguments, **optional):
-    """arguments, plus the optional ones that have a value (the module's default applies to the others)."""
-    return dict(arguments, **{name: value for name, value in optional.items() if value is not None})
 
 
 def _summaries(answers):

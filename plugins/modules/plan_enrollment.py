@@ -7,40 +7,35 @@
 DOCUMENTATION = r"""
 ---
 module: plan_enrollment
-short_description: Plan the MFA enrollment of an account's IAM users, or stop before any change
+short_description: Read an account's MFA state and stored seeds, and plan the MFA enrollment of its IAM users
 version_added: 0.1.0
 description:
-  - Works out, from an account's MFA state and the seeds already stored, which users get a new virtual MFA device, which
-    reuse an unassigned device whose seed is stored, which need their device created again, and which already have MFA,
-    as the P(mfa.aws.enrollment_plan#filter) filter does; the plan is the task's result.
+  - Reads the account's MFA state as M(mfa.aws.iam_mfa_info) with O(mfa.aws.iam_mfa_info#module:virtual_devices=true) does,
+    the seeds each store of O(delivery) holds as M(mfa.aws.seed_store) with O(mfa.aws.seed_store#module:check_writable=true)
+    does, and the tags of the enabled devices named as this plan names them whose seed no store holds (normally none, then
+    not read), in this task.
+  - Works out from them which users get a new virtual MFA device, which reuse an unassigned device whose seed is stored,
+    which need their device created again, and which already have MFA, as the P(mfa.aws.enrollment_plan#filter) filter
+    does; the plan is the task's result.
   - Fails before anything changes, with one line that names what to fix, when the run cannot go on. In this order, when no
     delivery is chosen, the account's state could not be read (the message of M(mfa.aws.iam_mfa_info)), the credentials reach
-    another account than O(account_id), a user is unknown, a device name is taken by a device enabled for another user, another
-    run that may still be working created a device and has not stored its seed yet, or O(codes) cannot be used.
-  - Used by the M(mfa.aws.enroll) role. Pure computation on the controller; no AWS call.
+    another account than O(account_id), a store cannot be read or written (the message of its module), a user is unknown, a
+    device name is taken by a device enabled for another user, another run that may still be working created a device and has
+    not stored its seed yet, or O(codes) cannot be used.
+  - Used by the M(mfa.aws.enroll) role. Changes nothing.
 author:
   - Contributors to the mfa.aws project (@mfa-aws)
 options:
-  info:
-    description:
-      - The registered result of M(mfa.aws.iam_mfa_info) run with O(mfa.aws.iam_mfa_info#module:virtual_devices=true), failed
-        or skipped results included.
-    type: dict
-    required: true
-  stored:
-    description:
-      - User name to the serial number of the device whose seed is stored (RV(mfa.aws.seed_store#module:stored)).
-    type: dict
-    default: {}
   delivery:
     description:
-      - Where the seeds go (C(enroll_delivery) of M(mfa.aws.enroll)); empty stops the run.
+      - Where the seeds go (C(enroll_delivery) of M(mfa.aws.enroll)), as O(mfa.aws.seed_store#module:stores) of
+        M(mfa.aws.seed_store); empty stops the run.
     type: list
     elements: str
     default: []
   account_id:
     description:
-      - The account the run is meant for; other credentials stop the run.
+      - The account the run is meant for; other credentials stop the run before any store is read.
     type: str
     required: true
   users:
@@ -49,6 +44,11 @@ options:
     type: list
     elements: str
     default: []
+  report_timeout:
+    description:
+      - How many seconds to wait for AWS to finish the credential report (O(mfa.aws.iam_mfa_info#module:report_timeout)).
+    type: int
+    default: 60
   name_format:
     description:
       - The name of each user's virtual device, with C({user_name}) standing for the user's name.
@@ -61,7 +61,8 @@ options:
     default: /
   tags:
     description:
-      - Tags of the devices to create, beside the run's claim tags.
+      - Tags of the devices to create, beside the run's claim tags. A device that carries them counts as made by this plan,
+        as one with the C(mfa.aws/run) tag does.
     type: dict
     default: {}
   codes:
@@ -78,8 +79,44 @@ options:
       - How long the claim of a run on another host on a device it created is honoured.
     type: int
     default: 900
+  vault_file:
+    description:
+      - The encrypted file of the V(vault_file) store (O(mfa.aws.seed_store#module:vault_file)).
+    type: path
+  vault_id:
+    description:
+      - The vault id whose secret encrypts the vault file and the QR codes (O(mfa.aws.seed_store#module:vault_id)).
+    type: str
+  qr_dir:
+    description:
+      - The directory of the V(qr_png) store (O(mfa.aws.seed_store#module:qr_dir)).
+    type: path
+  issuer:
+    description:
+      - The issuer that authenticator apps show for the QR codes (O(mfa.aws.seed_store#module:issuer)).
+    type: str
+  secret_prefix:
+    description:
+      - The name prefix of the secrets and parameters (O(mfa.aws.seed_store#module:secret_prefix)).
+    type: str
+  kms_key_id:
+    description:
+      - The KMS key of the secrets and parameters (O(mfa.aws.seed_store#module:kms_key_id)).
+    type: str
+  secret_tags:
+    description:
+      - Tags of the secrets and parameters (O(mfa.aws.seed_store#module:secret_tags)).
+    type: dict
+  store_credentials:
+    description:
+      - Credentials of a central account that holds the secrets and parameters (O(mfa.aws.seed_store#module:store_credentials)).
+    type: dict
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.ACTION_GROUP
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 attributes:
   check_mode:
     support: full
@@ -89,7 +126,7 @@ attributes:
     support: full
   action:
     support: full
-    description: Runs on the controller through an action plugin.
+    description: Runs on the controller through an action plugin, which runs the actions of the modules it reads with.
   async:
     support: none
     description: Does not support C(async).
@@ -97,6 +134,11 @@ attributes:
     support: full
     platforms: all
     description: Runs on the controller, whatever the target host.
+notes:
+  - The reads get the connection options of this task (C(group/mfa.aws.aws) in C(module_defaults)); C(module_defaults) set for
+    M(mfa.aws.iam_mfa_info), M(mfa.aws.seed_store) or M(mfa.aws.iam_virtual_mfa_info) by name do not apply to them.
+  - Needs the IAM permissions of M(mfa.aws.iam_mfa_info), of the stores of O(delivery), and C(iam:ListMFADeviceTags) when a
+    device of this plan has no stored seed.
 seealso:
   - plugin: mfa.aws.enrollment_plan
     plugin_type: filter
@@ -105,23 +147,53 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Read the MFA state of the account
-  mfa.aws.iam_mfa_info:
-    user_names: [alice, bob]
-    virtual_devices: true
-  register: state
-  ignore_errors: true
-
-- name: Plan the enrollment of alice and bob, or stop
+- name: Plan the enrollment of alice and bob in the account, their seeds going to the vault file, or stop
   mfa.aws.plan_enrollment:
-    info: "{{ state }}"
     delivery: [vault_file]
     account_id: "123456789012"
     users: [alice, bob]
+    vault_file: mfa-seeds/123456789012.yml
   register: plan
 """
 
 RETURN = r"""
+account_id:
+  description: The account whose state was read.
+  returned: when the state was read
+  type: str
+  sample: "123456789012"
+stored:
+  description: The serial number of the device of each user whose seed the primary store holds (RV(mfa.aws.seed_store#module:stored)).
+  returned: success
+  type: dict
+  sample:
+    bob: arn:aws:iam::123456789012:mfa/bob
+entries:
+  description: What the primary store holds for each user, without the seeds (RV(mfa.aws.seed_store#module:entries)).
+  returned: success
+  type: dict
+  sample:
+    bob:
+      serial_number: arn:aws:iam::123456789012:mfa/bob
+      created: "2026-11-25T10:00:00+00:00"
+      previous_serial_number: null
+stores:
+  description: What each store read holds (RV(mfa.aws.seed_store#module:stores)), never a seed.
+  returned: when the stores were read
+  type: dict
+  sample:
+    vault_file:
+      changed: false
+      failed: false
+      stored: [bob]
+seedless:
+  description:
+    - The enabled devices made by this plan's naming and tags whose seed no store holds. AWS never returns a seed again;
+      only a new device replaces them.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{user_name: carol, serial_number: "arn:aws:iam::123456789012:mfa/carol", name: carol, path: /}]
 new_users:
   description: The users who get a new virtual MFA device.
   returned: success

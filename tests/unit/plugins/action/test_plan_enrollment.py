@@ -3,7 +3,8 @@
 # Copyright: Contributors to the mfa.aws project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""mfa.aws.plan_enrollment returns the enrollment plan as its result, or fails with the one line that stops the run."""
+"""mfa.aws.plan_enrollment reads the account's state and stores through the actions of their modules, returns the plan as
+its result, or fails with the one line that stops the run, having read no more than it needed."""
 
 from __future__ import annotations
 
@@ -12,30 +13,116 @@ from unittest.mock import MagicMock
 from ansible_collections.mfa.aws.plugins.action import plan_enrollment
 
 ACCOUNT = "123456789012"
+SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/"
+CONNECTION = {"access_key": "AKIAEXAMPLE", "secret_key": "example-secret", "session_token": "example-token", "endpoint_url": "http://127.0.0.1:1"}
 
 
-def state(**users):
-    return {"account_id": ACCOUNT, "users": [{"user_name": name, "mfa_active": active} for name, active in users.items()], "virtual_mfa_devices": []}
+def state(devices=(), **users):
+    return {"account_id": ACCOUNT, "users": [{"user_name": name, "mfa_active": active} for name, active in users.items()],
+            "virtual_mfa_devices": list(devices)}
 
 
-def run(**args):
+class Reads:
+    """The actions the plan reads with: each call is recorded, and answered from answers (by action name)."""
+
+    def __init__(self, **answers):
+        self.calls = []
+        self.answers = {"mfa.aws.iam_mfa_info": state(alice=False, bob=True), "mfa.aws.seed_store": {"stored": {}, "entries": {}, "stores": {}}}
+        self.answers.update({f"mfa.aws.{name}": answer for name, answer in answers.items()})
+
+    def get(self, name, task, **_kwargs):
+        action = MagicMock()
+
+        def run(task_vars=None):
+            self.calls.append((name, dict(task.args)))
+            return dict(self.answers[name])
+
+        action.run = run
+        return action
+
+    def names(self):
+        return [name for name, _args in self.calls]
+
+
+def run(reads, **args):
     task = MagicMock()
-    task.args = dict({"account_id": ACCOUNT, "delivery": ["vault_file"]}, **args)
-    task.async_val, task.check_mode, task.action = 0, False, "mfa.aws.plan_enrollment"
-    return plan_enrollment.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), MagicMock()).run(task_vars={})
+    task.args = dict({"account_id": ACCOUNT, "delivery": ["vault_file"], "vault_file": f"/seeds/{ACCOUNT}.yml", "run_id": "ctl:1:2"},
+                     **CONNECTION, **args)
+    task.async_val, task.check_mode, task.diff, task.action = 0, False, False, "mfa.aws.plan_enrollment"
+    task.copy.side_effect = lambda **_kwargs: MagicMock(args=None, action=None)
+    loader_obj = MagicMock()
+    loader_obj.action_loader = reads
+    plugin = plan_enrollment.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), loader_obj)
+    # ansible-core 2.19 and later ignore the shared loader object given and use ansible.plugins.loader.
+    plugin._shared_loader_obj = loader_obj
+    return plugin.run(task_vars={})
 
 
-def test_the_plan_is_the_result_and_changes_nothing():
-    result = run(info=state(alice=False, bob=True), run_id="ctl:1:2")
+def test_the_plan_is_the_result_of_two_reads_and_changes_nothing():
+    reads = Reads()
+    result = run(reads)
     assert not result.get("failed") and result["changed"] is False
     assert result["new_users"] == ["alice"] and result["compliant"] == ["bob"] and result["ready_users"] == ["alice"]
     assert result["iam_virtual_mfa_devices"][0]["name"] == "alice"
+    assert result["account_id"] == ACCOUNT and result["stored"] == {} and result["seedless"] == []
+    # No device lacks its seed: the tags are not read.
+    assert reads.names() == ["mfa.aws.iam_mfa_info", "mfa.aws.seed_store"]
+    info, store = reads.calls[0][1], reads.calls[1][1]
+    assert info == dict(CONNECTION, user_names=[], confirm_without_mfa=True, virtual_devices=True, report_timeout=60)
+    assert store == dict(CONNECTION, stores=["vault_file"], check_writable=True, account_id=ACCOUNT, vault_file=f"/seeds/{ACCOUNT}.yml")
 
 
-def test_the_run_stops_with_one_line_naming_what_to_fix():
-    assert run(info=state(alice=False), users=["ghost"])["msg"] == f"account {ACCOUNT} has no IAM user named ghost: check enroll_users"
-    assert run(info={"failed": True, "msg": "AccessDenied: check user_names"})["msg"] == "AccessDenied: check enroll_users"
-    assert run(info={"skipped": True}, delivery=[])["msg"].startswith("enroll_delivery is empty")
-    assert run(info=state(alice=False), name_format="mfa")["msg"] == "name_format must contain {user_name}, so that every user gets a device of their own"
-    typed = run(info=state(alice=False), delivery=["qr_png"], codes={"alice": ["123456", "654321"]})
+def test_a_stored_seed_is_reused_and_the_store_options_go_to_the_stores():
+    stored = {"alice": SERIAL + "alice"}
+    reads = Reads(iam_mfa_info=state([{"serial_number": SERIAL + "alice", "name": "alice", "path": "/"}], alice=False),
+                  seed_store={"stored": stored, "entries": {"alice": {"serial_number": SERIAL + "alice"}}, "stores": {}})
+    result = run(reads, users=["alice"], delivery=["vault_file", "secretsmanager"], secret_prefix="team/mfa", vault_id="mfa",
+                 store_credentials={"access_key": "AKIACENTRAL"})
+    assert [entry["user_name"] for entry in result["reuse"]] == ["alice"] and result["new_users"] == [] and result["stored"] == stored
+    store = reads.calls[1][1]
+    assert store["stores"] == ["vault_file", "secretsmanager"] and store["secret_prefix"] == "team/mfa" and store["vault_id"] == "mfa"
+    assert store["store_credentials"] == {"access_key": "AKIACENTRAL"} and "issuer" not in store
+    assert reads.calls[0][1]["user_names"] == ["alice"] and reads.calls[0][1]["confirm_without_mfa"] is False
+
+
+def test_an_enabled_device_of_the_role_without_a_stored_seed_is_reported_after_reading_its_tags():
+    device = {"serial_number": SERIAL + "carol", "name": "carol", "path": "/", "user_name": "carol"}
+    tagged = dict(device, tags={"mfa.aws/run": "ctl:0:1"})
+    console = {"serial_number": SERIAL + "dave", "name": "dave", "path": "/", "user_name": "dave"}
+    reads = Reads(iam_mfa_info=state([device, console], carol=True, dave=True),
+                  iam_virtual_mfa_info={"virtual_mfa_devices": [tagged, dict(console, tags={})]})
+    result = run(reads)
+    assert reads.names() == ["mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info"]
+    assert reads.calls[2][1] == dict(CONNECTION, serial_numbers=[SERIAL + "carol", SERIAL + "dave"])
+    # dave's device was named so in the console: it is not this role's.
+    assert [entry["user_name"] for entry in result["seedless"]] == ["carol"]
+
+
+def test_the_run_stops_with_one_line_naming_what_to_fix_having_read_no_more_than_needed():
+    reads = Reads()
+    assert run(reads, delivery=[])["msg"].startswith("enroll_delivery is empty") and reads.calls == []
+
+    reads = Reads(iam_mfa_info={"failed": True, "msg": "AccessDenied: check user_names"})
+    assert run(reads)["msg"] == "AccessDenied: check enroll_users" and reads.names() == ["mfa.aws.iam_mfa_info"]
+
+    reads = Reads(iam_mfa_info=dict(state(alice=False), account_id="210987654321"))
+    result = run(reads)
+    assert result["msg"].startswith(f"the credentials in use reach account 210987654321, not {ACCOUNT}") and reads.names() == ["mfa.aws.iam_mfa_info"]
+
+    reads = Reads(seed_store={"failed": True, "msg": "no vault secret: give one with --vault-id", "stores": {}})
+    assert run(reads)["msg"] == "no vault secret: give one with --vault-id"
+
+    assert run(Reads(), users=["ghost"])["msg"] == f"account {ACCOUNT} has no IAM user named ghost: check enroll_users"
+    assert run(Reads(), name_format="mfa")["msg"] == "name_format must contain {user_name}, so that every user gets a device of their own"
+
+    device = {"serial_number": SERIAL + "carol", "name": "carol", "path": "/", "user_name": "carol"}
+    reads = Reads(iam_mfa_info=state([device], carol=True), iam_virtual_mfa_info={"failed": True, "msg": "AccessDenied: iam:ListMFADeviceTags"})
+    assert run(reads)["msg"] == "AccessDenied: iam:ListMFADeviceTags"
+
+    typed = run(Reads(), delivery=["qr_png"], qr_dir="/qr", codes={"alice": ["123456", "654321"]})
     assert typed["failed"] and "123456" not in typed["msg"] and typed["msg"].startswith("no device of alice awaits codes yet")
+
+
+def test_the_warnings_of_the_reads_are_the_tasks():
+    reads = Reads(iam_mfa_info=dict(state(alice=False), warnings=["the credential report is 3 hours old"]))
+    assert run(reads)["warnings"] == ["the credential report is 3 hours old"]
