@@ -114,6 +114,7 @@ class ActionModule(ActionBase):
         except _ReadFailed as e:
             return stop(str(e))
         result.update(plan, account_id=info["account_id"], stored=stored, entries=entries, seedless=seedless, stores=store.get("stores", {}))
+        result["report"] = _report(result, delivery, args["vault_file"], bool(self._task.check_mode))
         message = enrollment_stop(info, plan, account_id, delivery, codes)
         if message:
             return stop(message)
@@ -136,6 +137,24 @@ class ActionModule(ActionBase):
         if tags.get("failed"):
             raise _ReadFailed(tags.get("msg") or "the tags of the virtual MFA devices could not be read")
         return seedless_devices(tags, entries, name_format=args["name_format"], path=args["path"], tagged=True, managed_tags=args["tags"])
+
+
+def _report(plan, delivery, vault_file, check_mode):
+    """What the run has done for each user once the devices of the plan are enabled (the enroll role's enroll_report)."""
+    return dict(
+        account_id=plan["account_id"],
+        delivery=delivery,
+        vault_file=vault_file if "vault_file" in delivery else None,
+        enrolled=sorted(plan["ready_users"]),
+        awaiting_codes=sorted(plan["awaiting_codes"]),
+        created=sorted(plan["new_users"]),
+        recreated=sorted(entry["user_name"] for entry in plan["recreate"]),
+        reused=sorted(entry["user_name"] for entry in plan["reuse"]),
+        compliant=sorted(plan["compliant"]),
+        # Enabled devices of this role whose seed no store holds: AWS never returns it again; rotate them.
+        seed_not_stored=sorted(device["user_name"] for device in plan["seedless"]),
+        check_mode=check_mode,
+    )
 
 
 class _ReadFailed(Exception):

@@ -194,6 +194,66 @@ seedless:
   type: list
   elements: dict
   sample: [{user_name: carol, serial_number: "arn:aws:iam::123456789012:mfa/carol", name: carol, path: /}]
+report:
+  description:
+    - What the run has done for each user once the devices of the plan are enabled, the C(enroll_report) of the
+      M(mfa.aws.enroll) role (read by the P(mfa.aws.enrollment_summary#filter) filter). Lists are sorted.
+  returned: success
+  type: dict
+  contains:
+    account_id:
+      description: The account.
+      type: str
+    delivery:
+      description: Where the seeds go (O(delivery)).
+      type: list
+      elements: str
+    vault_file:
+      description: The vault file of the seeds (O(vault_file)), when O(delivery) has V(vault_file); else V(null).
+      type: str
+    enrolled:
+      description: The users whose device is enabled (RV(ready_users)).
+      type: list
+      elements: str
+    awaiting_codes:
+      description: RV(awaiting_codes).
+      type: list
+      elements: str
+    created:
+      description: RV(new_users).
+      type: list
+      elements: str
+    recreated:
+      description: The users of RV(recreate).
+      type: list
+      elements: str
+    reused:
+      description: The users of RV(reuse).
+      type: list
+      elements: str
+    compliant:
+      description: RV(compliant).
+      type: list
+      elements: str
+    seed_not_stored:
+      description: The users of RV(seedless).
+      type: list
+      elements: str
+    check_mode:
+      description: Whether the task ran in check mode, where the report says what the run would do.
+      type: bool
+  sample:
+    account_id: "123456789012"
+    delivery: [vault_file]
+    vault_file: mfa-seeds/123456789012.yml
+    enrolled: [alice]
+    awaiting_codes: []
+    created: [alice]
+    recreated: []
+    reused: []
+    compliant: [carol]
+    seed_not_stored: []
+    check_mode: false
 new_users:
   description: The users who get a new virtual MFA device.
   returned: success

@@ -65,6 +65,9 @@ def test_the_plan_is_the_result_of_two_reads_and_changes_nothing():
     assert result["new_users"] == ["alice"] and result["compliant"] == ["bob"] and result["ready_users"] == ["alice"]
     assert result["iam_virtual_mfa_devices"][0]["name"] == "alice"
     assert result["account_id"] == ACCOUNT and result["stored"] == {} and result["seedless"] == []
+    assert result["report"] == dict(account_id=ACCOUNT, delivery=["vault_file"], vault_file=f"/seeds/{ACCOUNT}.yml", enrolled=["alice"],
+                                    awaiting_codes=[], created=["alice"], recreated=[], reused=[], compliant=["bob"], seed_not_stored=[],
+                                    check_mode=False)
     # No device lacks its seed: the tags are not read.
     assert reads.names() == ["mfa.aws.iam_mfa_info", "mfa.aws.seed_store"]
     info, store = reads.calls[0][1], reads.calls[1][1]
@@ -95,7 +98,7 @@ def test_an_enabled_device_of_the_role_without_a_stored_seed_is_reported_after_r
     assert reads.names() == ["mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info"]
     assert reads.calls[2][1] == dict(CONNECTION, serial_numbers=[SERIAL + "carol", SERIAL + "dave"])
     # dave's device was named so in the console: it is not this role's.
-    assert [entry["user_name"] for entry in result["seedless"]] == ["carol"]
+    assert [entry["user_name"] for entry in result["seedless"]] == ["carol"] and result["report"]["seed_not_stored"] == ["carol"]
 
 
 def test_the_run_stops_with_one_line_naming_what_to_fix_having_read_no_more_than_needed():
