@@ -159,7 +159,7 @@ EXAMPLES = r"""
 RETURN = r"""
 account_id:
   description: The account whose state was read.
-  returned: when the state was read
+  returned: success
   type: str
   sample: "123456789012"
 stored:

@@ -61,6 +61,8 @@ def run_action(action, name, arguments, task_vars):
     task = action._task.copy(exclude_tasks=True)
     task.args = arguments
     task.action = name
+    # The arguments may hold credentials (a central store's) or seeds: the module logs none of them, whatever the task says.
+    task.no_log = True
     loaded = action._shared_loader_obj.action_loader.get(
         name, task=task, connection=action._connection, play_context=action._play_context, loader=action._loader,
         templar=action._templar, shared_loader_obj=action._shared_loader_obj,

@@ -91,7 +91,8 @@ def test_several_stores_at_once_hold_the_same_seeds_and_a_stopped_copy_is_made_u
              "tasks": [{"name": f"step {step}", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": step}}
                        for step in ("lock", "plan", "create")] + [
                  {"name": "primary store only", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": "store"},
-                  "vars": {"__enroll_targets": ["vault_file"], "__enroll_put": "{{ __enroll_created | mfa.aws.enrollment_seeds(__enroll_plan) }}"}}]}]
+                  "vars": {"__enroll_targets": ["vault_file"], "__enroll_account_id": "{{ __enroll_plan.account_id }}",
+                           "__enroll_put": "{{ __enroll_created | mfa.aws.enrollment_seeds(__enroll_plan) }}"}}]}]
     stopped = tmp_path / "stopped.yml"
     stopped.write_text(yaml.safe_dump(play), encoding="utf-8")
     partial = fleet.enroll(ansible, playbook=stopped, extra_vars=every)
