@@ -8,12 +8,12 @@ accounts with IAM users is seeded (not timed), the latency is set, and one of th
 - the parallel boto3 script (benchmarks/boto3_parallel_enroll.py): accounts in 20 threads, users in 4 threads each;
 - the collection: playbooks/enroll.yml with --forks 10 (vault-file delivery, crash-safe, every seed read back).
 
-Each run is checked afterwards (every user has exactly one MFA device). The three run --repeat times in turns; the report
+Each run is checked afterwards (every user has exactly one MFA device). The three run --repeat times (5 by default) in turns; the report
 gives the median wall time of each, the ratios, and where the collection's time goes (the wall time of each task, summed
 over its hosts' parallel run, and of each step of the enrollment, from benchmarks/callback_plugins/task_times.py). It prints Markdown and writes it to
 benchmarks/RESULTS-latency.md (or --output). Not part of `make test`, and no test asserts a time.
 
-    .venv/bin/python benchmarks/latency.py [--latency-ms 80] [--accounts 10] [--users 10] [--forks 10] [--repeat 3]
+    .venv/bin/python benchmarks/latency.py [--latency-ms 80] [--accounts 10] [--users 10] [--forks 10] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--forks", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--output", default=os.path.join(HERE, "RESULTS-latency.md"))
     args = parser.parse_args()
     if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(REPO, ".venv")):
