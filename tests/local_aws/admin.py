@@ -14,6 +14,8 @@ GET  /_local_aws/issued-seeds      every base32 seed the endpoint ever issued or
 POST /_local_aws/root-mfa          {"account_id", "enabled"[, "devices"]}: whether the root user has MFA, and which devices
                                    (serial numbers: virtual arn:...:mfa/..., passkey arn:...:u2f/..., or a hardware serial;
                                    default one virtual device), as a person enables them in the console
+POST /_local_aws/iam-enforcement   {"enabled": true}: every later API call is refused unless the caller's IAM policies
+                                   allow it (authorization.py); the endpoint's own key stays the account's root user
 POST /_local_aws/reset             reset moto and the endpoint's state (issued seeds are kept)
 """
 from __future__ import annotations
@@ -126,6 +128,12 @@ def _credential_report(state: EndpointState, body: Body) -> object:
     return {}
 
 
+def _iam_enforcement(state: EndpointState, body: Body) -> object:
+    with state.lock:
+        state.enforce_iam = bool(body["enabled"])
+    return {}
+
+
 def _reset(state: EndpointState, _body: Body) -> object:
     with state.lock:
         moto_api_backend.reset()
@@ -144,6 +152,7 @@ ROUTES: dict[tuple[str, str], Callable[[EndpointState, Body], object]] = {
     ("POST", "root-mfa"): _root_mfa,
     ("GET", "root-mfa"): _root_devices,
     ("POST", "credential-report"): _credential_report,
+    ("POST", "iam-enforcement"): _iam_enforcement,
     ("POST", "reset"): _reset,
 }
 

@@ -11,8 +11,8 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Response
 
-from . import admin, iam, root, secrets, sts
-from .protocol import ApiRequest, json_error, parse_request, xml_response
+from . import admin, authorization, iam, root, secrets, sts
+from .protocol import ACCESS_KEY_ID, REGION, ApiRequest, json_error, parse_request, read_body, xml_response
 from .state import EndpointState
 
 THROTTLING_MESSAGE = "Rate exceeded"
@@ -54,6 +54,18 @@ class LocalAWSApp:
             self.state.issued_credentials.extend(found)
         return [body]
 
+    def _authorize(self, request: ApiRequest, environ: dict[str, Any], call: dict[str, object]) -> Response | None:
+        """Check the call against the caller's IAM policies: None lets it through; the refusal is recorded and returned."""
+        try:
+            caller = authorization.caller_of(request, environ.get("HTTP_X_AMZ_SECURITY_TOKEN", ""), ACCESS_KEY_ID)
+            call["principal"] = caller.arn
+            call["needed"] = [f"{request.service}:{request.action}"]
+            call["needed"] = authorization.authorize(request, caller, read_body(environ), REGION)
+        except authorization.Refusal as refusal:
+            self.state.record({**call, "denied": True})
+            return authorization.refusal_response(request, refusal)
+        return None
+
     def _api_call(self, environ: dict[str, Any]) -> Response | None:
         """Record a signed call, then throttle it, answer it, or leave it to moto (None)."""
         request = parse_request(environ)
@@ -71,6 +83,10 @@ class LocalAWSApp:
         call = request.as_call()
         if request.action == "AssumeRoot":  # which root-task policy the session gets, for tests of check mode
             call["task_policy"] = request.params.get("TaskPolicyArn.arn", "").rpartition("/")[2]
+        if self.state.enforce_iam and session is None:
+            refused = self._authorize(request, environ, call)
+            if refused is not None:
+                return refused
         self.state.record(call)
         environ["local_aws.action"] = f"{request.service}:{request.action}"
         if request.service == "iam":

@@ -10,12 +10,10 @@ from typing import Any
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from .protocol import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from .server import ServerThread
 
-REGION = "us-east-1"
-# moto's test credentials: unknown to its IAM, so they act as the default account 123456789012.
-ACCESS_KEY_ID = "FOOBARKEY"
-SECRET_ACCESS_KEY = "FOOBARSECRET"
+__all__ = ["ACCESS_KEY_ID", "REGION", "SECRET_ACCESS_KEY", "LocalAWS"]
 
 # Admin requests go straight to the endpoint, whatever proxy the environment names.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -140,6 +138,11 @@ class LocalAWS:
     def keep_credential_reports(self, max_age_seconds: float = 4 * 3600) -> None:
         """Hand out the same credential report until it is that old, as AWS does (four hours); 0: a new one every time."""
         self._admin("POST", "credential-report", {"max_age_seconds": max_age_seconds})
+
+    def enforce_iam(self, enabled: bool = True) -> None:
+        """Refuse every later API call that the caller's IAM policies do not allow, as AWS does (the endpoint's own key,
+        ACCESS_KEY_ID, acts as the account's root user and is never refused); False stops it."""
+        self._admin("POST", "iam-enforcement", {"enabled": enabled})
 
     def reset(self) -> None:
         """Reset moto and the endpoint: no resources, no calls, no faults (issued seeds are kept)."""

@@ -19,6 +19,11 @@ from botocore.model import ServiceModel
 from moto.iam.models import get_account_id_from
 from werkzeug.wrappers import Response
 
+REGION = "us-east-1"
+# moto's test credentials: unknown to its IAM, so they act as the default account 123456789012 (its root user).
+ACCESS_KEY_ID = "FOOBARKEY"
+SECRET_ACCESS_KEY = "FOOBARSECRET"
+
 _CREDENTIAL_SCOPE = re.compile(r"Credential=(?P<access_key>[^/,\s]+)/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
 
 

@@ -66,6 +66,8 @@ class EndpointState:
     # When each virtual device created during a lag becomes visible (time.monotonic()).
     device_visible_at: dict[DeviceKey, float] = field(default_factory=dict)
     _latency_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    # Whether the callers' IAM policies are enforced on every API call (authorization.py), as AWS does.
+    enforce_iam: bool = False
 
     def call_delay(self) -> float:
         """How many seconds the next call waits before it is answered."""
@@ -125,3 +127,4 @@ class EndpointState:
             self.report_max_age = 0.0
             self.latency_ms = self.jitter_ms = self.lag_seconds = 0.0
             self.device_visible_at.clear()
+            self.enforce_iam = False

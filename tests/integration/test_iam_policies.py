@@ -1,0 +1,165 @@
+"""The IAM policies of docs/iam-policies/, proven against the local endpoint with IAM enforced.
+
+The run starts from an IAM user of the management account that holds only controller.json (sts:AssumeRole on the
+collection's roles); each member account has the job's role (its trust policy names the management account) holding only
+the job's policy. With IAM enforced, the endpoint refuses every call the policies do not allow, on the resource the call
+acts on, as AWS does. Each playbook must succeed; the actions the runs called must be exactly those the policy grants (the
+statements whose Sid starts with "IfNeeded" hold the actions only some runs call: orphans, tags, users newer than the
+credential report); and a run with one action taken out fails with a message naming it, having lost no seed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers.fleet import Fleet
+
+REPO = Path(__file__).resolve().parents[2]
+POLICIES = REPO / "docs" / "iam-policies"
+PLAYBOOKS = REPO / "playbooks"
+CONDITIONAL_PREFIX = "IfNeeded"
+ROLE_NAMES = {"audit": "mfa-aws-audit", "enroll": "mfa-aws-enroll"}
+
+
+def policy(name: str) -> dict:
+    return json.loads((POLICIES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def granted(document: dict, conditional: bool | None = None) -> set[str]:
+    """The actions the Allow statements of a policy grant (conditional: only those of IfNeeded statements, or none)."""
+    actions = set()
+    for statement in document["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        is_conditional = statement.get("Sid", "").startswith(CONDITIONAL_PREFIX)
+        if conditional is None or conditional == is_conditional:
+            actions.update([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    return actions
+
+
+def without(document: dict, action: str) -> dict:
+    """The policy with one action taken out."""
+    statements = []
+    for statement in document["Statement"]:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        kept = [name for name in actions if name != action]
+        if kept:
+            statements.append({**statement, "Action": kept})
+    return {**document, "Statement": statements}
+
+
+class LeastPrivilegeFleet(Fleet):
+    """A fleet whose runs start from a controller user holding controller.json, into one role per job and account."""
+
+    def __init__(self, aws, tmp_path: Path, **kwargs) -> None:
+        super().__init__(aws, tmp_path, **kwargs)
+        iam = aws.client("iam")
+        iam.create_user(UserName="mfa-controller")
+        iam.put_user_policy(UserName="mfa-controller", PolicyName="controller", PolicyDocument=json.dumps(policy("controller")))
+        key = iam.create_access_key(UserName="mfa-controller")["AccessKey"]
+        self.controller_env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        self.management_account = aws.client("sts").get_caller_identity()["Account"]
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{self.management_account}:root"}, "Action": "sts:AssumeRole"}]}
+        for account_id in self.accounts.values():
+            member = aws.client("iam", account_id=account_id)
+            for job, role in ROLE_NAMES.items():
+                member.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+                self.grant(account_id, job, policy(job))
+
+    def grant(self, account_id: str, job: str, document: dict) -> None:
+        """Give the job's role of the account exactly this policy."""
+        self.aws.client("iam", account_id=account_id).put_role_policy(
+            RoleName=ROLE_NAMES[job], PolicyName=job, PolicyDocument=json.dumps(document))
+
+    def run(self, ansible, job: str, playbook: str, extra_vars: dict | None = None, check: bool = False):
+        inventory = yaml.safe_load(self.inventory.read_text(encoding="utf-8"))
+        inventory["aws_accounts"]["vars"]["account_session_role_arn"] = (
+            "arn:aws:iam::{{ account_session_account_id }}:role/" + ROLE_NAMES[job])
+        path = self.inventory.with_name(f"accounts-{job}.yml")
+        path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+        return ansible.playbook(PLAYBOOKS / playbook, inventory=path, check=check,
+                                extra_vars={"enroll_vault_dir": str(self.seed_dir), "verify_vault_dir": str(self.seed_dir), **(extra_vars or {})},
+                                env={**self.env, **self.controller_env})
+
+    def called(self, job: str) -> set[str]:
+        """The actions the job's role called in the member accounts (refused ones included)."""
+        marker = f":assumed-role/{ROLE_NAMES[job]}/"
+        return {action for call in self.aws.calls() if marker in str(call.get("principal", "")) for action in call["needed"]}
+
+    def controller_called(self) -> set[str]:
+        marker = ":user/mfa-controller"
+        return {action for call in self.aws.calls() if str(call.get("principal", "")).endswith(marker) for action in call["needed"]}
+
+    def denied(self) -> list[dict]:
+        return [call for call in self.aws.calls() if call.get("denied")]
+
+
+@pytest.fixture(name="fleet")
+def fixture_fleet(fresh_aws, tmp_path):
+    fleet = LeastPrivilegeFleet(fresh_aws, tmp_path, accounts=("payments", "sandbox"), users=("alice", "bob", "carol"))
+    fresh_aws.enforce_iam()
+    fresh_aws.reset_calls()
+    return fleet
+
+
+def assert_exactly_granted(called: set[str], document: dict) -> None:
+    """Every action called is granted, and every action granted unconditionally is called."""
+    assert called <= granted(document), f"called but not granted: {sorted(called - granted(document))}"
+    assert granted(document, conditional=False) <= called, f"granted but never called: {sorted(granted(document, conditional=False) - called)}"
+
+
+def test_policy_files_grant_no_wildcard_action():
+    files = sorted(POLICIES.glob("*.json"))
+    assert {path.stem for path in files} >= {"audit", "enroll", "controller"}
+    for path in files:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert document["Version"] == "2012-10-17"
+        for statement in document["Statement"]:
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            assert all("*" not in action for action in actions), f"{path.name}: {statement.get('Sid')} has a wildcard action"
+            assert statement.get("Sid"), f"{path.name}: every statement has a Sid that says what it is for"
+
+
+def test_audit_runs_with_audit_json_only(fleet, ansible, tmp_path):
+    result = fleet.run(ansible, "audit", "audit.yml", extra_vars={"audit_report_dir": str(tmp_path / "report")})
+    assert result.rc == 0, result.output
+    assert not fleet.denied(), fleet.denied()
+    report = json.loads((tmp_path / "report" / "mfa-audit.json").read_text(encoding="utf-8"))
+    assert sorted(account["account_id"] for account in report["accounts"]) == sorted(fleet.accounts.values())
+    assert_exactly_granted(fleet.called("audit"), policy("audit"))
+    assert fleet.controller_called() <= granted(policy("controller"))
+
+
+def test_enroll_and_verify_seeds_run_with_enroll_json_only(fleet, ansible):
+    result = fleet.run(ansible, "enroll", "enroll.yml")
+    assert result.rc == 0, result.output
+    fleet.assert_converged()
+    again = fleet.run(ansible, "enroll", "verify_seeds.yml")
+    assert again.rc == 0, again.output
+    assert not fleet.denied(), fleet.denied()
+    assert_exactly_granted(fleet.called("enroll"), policy("enroll"))
+    assert fleet.controller_called() <= granted(policy("controller"))
+
+
+def test_enroll_without_enable_mfa_device_names_it_and_converges_with_the_full_policy(fleet, ansible):
+    for account_id in fleet.accounts.values():
+        fleet.grant(account_id, "enroll", without(policy("enroll"), "iam:EnableMFADevice"))
+    result = fleet.run(ansible, "enroll", "enroll.yml")
+    assert result.rc != 0
+    assert "EnableMFADevice" in result.output and "mfa-aws-enroll" in result.output, result.output
+    assert {call["action"] for call in fleet.denied()} == {"EnableMFADevice"}
+    # The devices were created and their seeds delivered before the refusal: none is lost.
+    for name in fleet.accounts:
+        stored = {entry["serial_number"]: entry["base32_seed"] for entry in fleet.stored(name).values()}
+        assert sorted(stored) == sorted(fleet.unassigned_devices(name)) and len(stored) == len(fleet.users)
+        assert all(seed == fleet.issued_seed(name, serial) for serial, seed in stored.items())
+
+    for account_id in fleet.accounts.values():
+        fleet.grant(account_id, "enroll", policy("enroll"))
+    again = fleet.run(ansible, "enroll", "enroll.yml")
+    assert again.rc == 0, again.output
+    fleet.assert_converged()
