@@ -27,14 +27,14 @@ options:
 # of the file that imports it.
 PHASES = (
     ("roles/account_session/", "account session (sts:AssumeRole)"),
-    ("roles/enroll/tasks/lock.yml", "account lock (take, let go)"),
-    ("roles/enroll/tasks/unlock.yml", "account lock (take, let go)"),
-    ("roles/enroll/tasks/seedless.yml", "read state and plan"),
-    ("roles/enroll/tasks/plan.yml", "read state and plan"),
+    ("roles/enroll/tasks/lock.yml", "take the account's lock"),
+    ("roles/enroll/tasks/seedless.yml", "take the lock, read state and plan"),
+    ("roles/enroll/tasks/plan.yml", "take the lock, read state and plan"),
     ("roles/enroll/tasks/create.yml", "create devices"),
     ("roles/enroll/tasks/deliver", "deliver seeds (store, read back)"),
     ("roles/enroll/tasks/enable.yml", "enable devices"),
     ("roles/enroll/tasks/report.yml", "report"),
+    ("roles/enroll/tasks/unlock.yml", "let go of the account's lock"),
     ("playbooks/", "report"),
 )
 STORE_FILES = "roles/enroll/tasks/store"

@@ -26,6 +26,7 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import run_action
+from ansible_collections.mfa.aws.plugins.plugin_utils._account_lock import DEFAULT_STALE_AFTER
 
 # The options that go on to mfa.aws.seed_store as they are.
 _STORE_OPTIONS = dict(
@@ -49,11 +50,17 @@ _OWN_OPTIONS = dict(
     path=dict(type="str", default="/"),
     tags=dict(type="dict", default={}),
     codes=dict(type="dict", default={}, no_log=True),
+    lock=dict(type="dict", options=dict(
+        path=dict(type="path", required=True),
+        timeout=dict(type="int", default=300),
+        stale_after=dict(type="int", default=DEFAULT_STALE_AFTER),
+        purpose=dict(type="str", default=""),
+    )),
     run_id=dict(type="str"),
     claim_seconds=dict(type="int", default=CLAIM_SECONDS),
 )
 
-_READS = ("mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info")
+_READS = ("mfa.aws.account_lock", "mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info")
 
 # Imported in the controller before the workers fork.
 preload(_READS)
@@ -88,6 +95,15 @@ class ActionModule(ActionBase):
 
         if not delivery:
             return stop(enrollment_stop({}, None, account_id, delivery, codes))
+        run_id = args["run_id"]
+        if args["lock"]:
+            # From here on no other run reads or writes the account's seeds; the lock is in every result, failed or not, so
+            # that the role lets go of it.
+            lock = run_action(self, "mfa.aws.account_lock", dict(args["lock"], account_id=account_id), task_vars)
+            if lock.get("failed"):
+                return stop(lock["msg"])
+            result["lock"] = {name: lock[name] for name in ("held", "run_id", "path") if name in lock}
+            run_id = lock["run_id"]
         users = args["users"]
         reading = dict(user_names=users, confirm_without_mfa=not users, virtual_devices=True, report_timeout=args["report_timeout"])
         info = read("mfa.aws.iam_mfa_info", reading)
@@ -108,7 +124,7 @@ class ActionModule(ActionBase):
             # Typed codes enable only the devices of the people who typed them; with a seed store the run computes the codes.
             typed = None if any(named in delivery for named in SEED_STORES) else codes
             plan = enrollment_plan(info, stored, users=users, name_format=args["name_format"], path=args["path"], tags=args["tags"],
-                                   typed_codes=typed, run_id=args["run_id"], claim_seconds=args["claim_seconds"])
+                                   typed_codes=typed, run_id=run_id, claim_seconds=args["claim_seconds"])
         except AnsibleFilterError as e:
             return stop(str(e.message))
         except _ReadFailed as e:

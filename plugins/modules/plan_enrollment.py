@@ -70,9 +70,40 @@ options:
       - The two consecutive codes each person typed, by user name, for a delivery without a seed store (V(qr_png) alone).
     type: dict
     default: {}
+  lock:
+    description:
+      - Take the account's lock first, as M(mfa.aws.account_lock) does with these options and O(account_id), so that no
+        other run reads or writes the account's seeds from this read on. The lock is held when the task returns, also when
+        it fails (RV(lock)); let go of it with M(mfa.aws.account_lock) and O(mfa.aws.account_lock#module:state=absent) when
+        RV(lock.held) is true.
+      - A lock that cannot be taken stops the run before anything is read, with the message of M(mfa.aws.account_lock).
+      - Without it, O(run_id) names the run.
+    type: dict
+    suboptions:
+      path:
+        description:
+          - The lock file (O(mfa.aws.account_lock#module:path)).
+        type: path
+        required: true
+      timeout:
+        description:
+          - How many seconds to wait for another run's lock (O(mfa.aws.account_lock#module:timeout)).
+        type: int
+        default: 300
+      stale_after:
+        description:
+          - After how many seconds the lock of a run that stopped renewing it is taken over
+            (O(mfa.aws.account_lock#module:stale_after)).
+        type: int
+        default: 3600
+      purpose:
+        description:
+          - What the run does, for the message another run waits with (O(mfa.aws.account_lock#module:purpose)).
+        type: str
+        default: ''
   run_id:
     description:
-      - The run that plans, as RV(mfa.aws.account_lock#module:run_id) names it.
+      - The run that plans, as RV(mfa.aws.account_lock#module:run_id) names it. With O(lock), the lock's run.
     type: str
   claim_seconds:
     description:
@@ -157,6 +188,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lock:
+  description:
+    - The result of taking the account's lock (M(mfa.aws.account_lock)), with O(lock); also when the task fails once it is taken.
+  returned: when O(lock) is given
+  type: dict
+  contains:
+    held:
+      description: Whether this task took the lock (false in check mode, which takes none).
+      type: bool
+    run_id:
+      description: The run that holds it (RV(mfa.aws.account_lock#module:run_id)).
+      type: str
+    path:
+      description: The lock file.
+      type: str
 account_id:
   description: The account whose state was read.
   returned: success

@@ -129,3 +129,26 @@ def test_the_run_stops_with_one_line_naming_what_to_fix_having_read_no_more_than
 def test_the_warnings_of_the_reads_are_the_tasks():
     reads = Reads(iam_mfa_info=dict(state(alice=False), warnings=["the credential report is 3 hours old"]))
     assert run(reads)["warnings"] == ["the credential report is 3 hours old"]
+
+
+def test_with_lock_the_lock_is_taken_before_any_read_and_reported_whether_the_plan_stops_or_not():
+    lock = {"path": f"/seeds/{ACCOUNT}.yml.lock", "timeout": 30, "stale_after": 600, "purpose": "enroll"}
+    taken = {"held": True, "run_id": "ctl:7:8", "path": lock["path"], "waited": 0.0, "changed": False}
+    reads = Reads(account_lock=taken)
+    result = run(reads, lock=lock, run_id=None)
+    assert reads.names() == ["mfa.aws.account_lock", "mfa.aws.iam_mfa_info", "mfa.aws.seed_store"]
+    # The lock's own arguments, without the connection options of the AWS modules.
+    assert reads.calls[0][1] == dict(lock, account_id=ACCOUNT)
+    assert result["lock"] == {"held": True, "run_id": "ctl:7:8", "path": lock["path"]}
+    # The devices this run creates carry the lock's run as their claim.
+    assert result["iam_virtual_mfa_devices"][0]["tags"]["mfa.aws/run"] == "ctl:7:8"
+
+    # A plan that stops still says the lock is held, so that the role lets go of it.
+    stopped = run(Reads(account_lock=taken), lock=lock, users=["ghost"])
+    assert stopped["failed"] and stopped["lock"]["held"] is True
+
+    # A lock another run holds stops the run before anything is read.
+    reads = Reads(account_lock={"failed": True, "msg": "another run holds the lock of account 123456789012"})
+    busy = run(reads, lock=lock)
+    assert busy["msg"] == "another run holds the lock of account 123456789012" and "lock" not in busy
+    assert reads.names() == ["mfa.aws.account_lock"]
