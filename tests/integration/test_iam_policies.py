@@ -10,7 +10,10 @@ credential report); and a run with one action taken out fails with a message nam
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+import pyotp
 
 import pytest
 import yaml
@@ -21,7 +24,9 @@ REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "docs" / "iam-policies"
 PLAYBOOKS = REPO / "playbooks"
 CONDITIONAL_PREFIX = "IfNeeded"
-ROLE_NAMES = {"audit": "mfa-aws-audit", "enroll": "mfa-aws-enroll"}
+ROLE_NAMES = {"audit": "mfa-aws-audit", "enroll": "mfa-aws-enroll", "rotate": "mfa-aws-rotate", "remove": "mfa-aws-remove",
+              "enroll_hardware_token": "mfa-aws-hardware-token"}
+TOKEN = "GAHT00004321"
 
 
 def policy(name: str) -> dict:
@@ -163,3 +168,69 @@ def test_enroll_without_enable_mfa_device_names_it_and_converges_with_the_full_p
     again = fleet.run(ansible, "enroll", "enroll.yml")
     assert again.rc == 0, again.output
     fleet.assert_converged()
+
+
+def test_rotate_runs_with_rotate_json_only(fleet, ansible):
+    assert fleet.run(ansible, "enroll", "enroll.yml").rc == 0
+    fleet.aws.reset_calls()
+    result = fleet.run(ansible, "rotate", "rotate.yml", extra_vars={"enroll_rotate_max_age_days": 0})
+    assert result.rc == 0, result.output
+    assert not fleet.denied(), fleet.denied()
+    fleet.assert_converged()
+    assert_exactly_granted(fleet.called("rotate"), policy("rotate"))
+
+
+def test_remove_runs_with_remove_json_only(fleet, ansible):
+    assert fleet.run(ansible, "enroll", "enroll.yml").rc == 0
+    fleet.aws.reset_calls()
+    result = fleet.run(ansible, "remove", "remove.yml", extra_vars={"enroll_remove_users": ["alice", "bob"]})
+    assert result.rc == 0, result.output
+    assert not fleet.denied(), fleet.denied()
+    assert all(fleet.enabled_devices(name)["alice"] == [] and "alice" not in fleet.stored(name) for name in fleet.accounts)
+    assert_exactly_granted(fleet.called("remove"), policy("remove"))
+
+
+def test_enroll_hardware_token_runs_with_its_policy_only(fleet, ansible):
+    seed = pyotp.random_base32(32)
+    fleet.aws.register_hardware_token(TOKEN, seed, account_id=fleet.accounts["payments"])
+    now = time.time()
+    result = fleet.run(ansible, "enroll_hardware_token", "enroll_hardware_token.yml", extra_vars={
+        "mfa_hosts": "payments", "hardware_token_user": "alice", "hardware_token_serial": TOKEN,
+        "hardware_token_code_1": pyotp.TOTP(seed).at(now - 30), "hardware_token_code_2": pyotp.TOTP(seed).at(now)})
+    assert result.rc == 0, result.output
+    assert not fleet.denied(), fleet.denied()
+    assert fleet.enabled_devices("payments")["alice"] == [TOKEN]
+    assert_exactly_granted(fleet.called("enroll_hardware_token"), policy("enroll_hardware_token"))
+
+
+def assert_no_seed_lost(fleet):
+    """Every virtual device of every account, enabled or not, has its seed (the one AWS issued) in the vault file."""
+    for name in fleet.accounts:
+        stored = {entry["serial_number"]: entry["base32_seed"] for entry in fleet.stored(name).values()}
+        devices = fleet.iam(name).list_virtual_mfa_devices()["VirtualMFADevices"]
+        for device in devices:
+            assert stored.get(device["SerialNumber"]) == fleet.issued_seed(name, device["SerialNumber"]), (name, device["SerialNumber"])
+
+
+@pytest.mark.parametrize("action", sorted(granted(policy("enroll"), conditional=False)))
+def test_enroll_without_any_one_action_stops_naming_it_and_the_full_policy_converges(fleet, ansible, action):
+    for account_id in fleet.accounts.values():
+        fleet.grant(account_id, "enroll", without(policy("enroll"), action))
+    # verify_seeds proves the seeds of an enrollment; without its action, the enrollment runs and the proof stops.
+    playbooks = ["enroll.yml"] + ["verify_seeds.yml"] * (action == "iam:ResyncMFADevice")
+    results = [fleet.run(ansible, "enroll", playbook) for playbook in playbooks]
+    result = results[-1]
+    assert result.rc != 0
+    refusals = [line for line in result.output.splitlines() if action in line]
+    assert refusals and all(ROLE_NAMES["enroll"] in line for line in refusals), result.output
+    # A refusal is never taken for codes AWS refused (which would blame the stored seeds).
+    assert "refused codes" not in result.output
+    assert {f"iam:{call['action']}" for call in fleet.denied()} <= {action, "iam:CreateVirtualMFADevice"}
+    assert_no_seed_lost(fleet)
+
+    for account_id in fleet.accounts.values():
+        fleet.grant(account_id, "enroll", policy("enroll"))
+    again = fleet.run(ansible, "enroll", "enroll.yml")
+    assert again.rc == 0, again.output
+    fleet.assert_converged()
+    assert fleet.run(ansible, "enroll", "verify_seeds.yml").rc == 0
