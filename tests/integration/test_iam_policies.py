@@ -9,7 +9,10 @@ credential report); and a run with one action taken out fails with a message nam
 """
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from helpers.fleet import Fleet
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "docs" / "iam-policies"
+TEMPLATE = POLICIES / "mfa-aws-roles.cfn.yaml"
 PLAYBOOKS = REPO / "playbooks"
 CONDITIONAL_PREFIX = "IfNeeded"
 ROLE_NAMES = {"audit": "mfa-aws-audit", "enroll": "mfa-aws-enroll", "rotate": "mfa-aws-rotate", "remove": "mfa-aws-remove",
@@ -67,18 +71,16 @@ class LeastPrivilegeFleet(Fleet):
         key = iam.create_access_key(UserName="mfa-controller")["AccessKey"]
         self.controller_env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
         self.management_account = aws.client("sts").get_caller_identity()["Account"]
-        trust = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{self.management_account}:root"}, "Action": "sts:AssumeRole"}]}
+        # The roles come from the CloudFormation template users deploy (with a StackSet, in every account).
         for account_id in self.accounts.values():
-            member = aws.client("iam", account_id=account_id)
-            for job, role in ROLE_NAMES.items():
-                member.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
-                self.grant(account_id, job, policy(job))
+            aws.client("cloudformation", account_id=account_id).create_stack(
+                StackName="mfa-aws-roles", TemplateBody=TEMPLATE.read_text(encoding="utf-8"), Capabilities=["CAPABILITY_NAMED_IAM"],
+                Parameters=[{"ParameterKey": "ControllerAccountId", "ParameterValue": self.management_account}])
 
     def grant(self, account_id: str, job: str, document: dict) -> None:
-        """Give the job's role of the account exactly this policy."""
+        """Give the job's role of the account exactly this policy (in place of the template's)."""
         self.aws.client("iam", account_id=account_id).put_role_policy(
-            RoleName=ROLE_NAMES[job], PolicyName=job, PolicyDocument=json.dumps(document))
+            RoleName=ROLE_NAMES[job], PolicyName=f"mfa-aws-{job.replace('_', '-')}", PolicyDocument=json.dumps(document))
 
     def run(self, ansible, job: str, playbook: str, extra_vars: dict | None = None, check: bool = False):
         inventory = yaml.safe_load(self.inventory.read_text(encoding="utf-8"))
@@ -115,6 +117,36 @@ def assert_exactly_granted(called: set[str], document: dict) -> None:
     """Every action called is granted, and every action granted unconditionally is called."""
     assert called <= granted(document), f"called but not granted: {sorted(called - granted(document))}"
     assert granted(document, conditional=False) <= called, f"granted but never called: {sorted(granted(document, conditional=False) - called)}"
+
+
+def test_the_roles_template_holds_each_policy_as_it_is_and_trusts_only_the_controller_account(fresh_aws):
+    assert subprocess.run([sys.executable, str(REPO / "tools" / "iam_roles_template.py"), "--check"], check=False).returncode == 0
+    fleet_account = fresh_aws.client("organizations")
+    fleet_account.create_organization(FeatureSet="ALL")
+    member = fleet_account.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]["AccountId"]
+    cloudformation = fresh_aws.client("cloudformation", account_id=member)
+    for read_only, roles in (("true", {"mfa-aws-audit"}), ("false", set(ROLE_NAMES.values()))):
+        name = f"roles-{read_only}"
+        cloudformation.create_stack(StackName=name, TemplateBody=TEMPLATE.read_text(encoding="utf-8"), Capabilities=["CAPABILITY_NAMED_IAM"],
+                                    Parameters=[{"ParameterKey": "ControllerAccountId", "ParameterValue": "111111111111"},
+                                                {"ParameterKey": "ExternalId", "ParameterValue": "fleet-42"},
+                                                {"ParameterKey": "ReadOnly", "ParameterValue": read_only}])
+        iam = fresh_aws.client("iam", account_id=member)
+        assert {role["RoleName"] for role in iam.list_roles()["Roles"]} & set(ROLE_NAMES.values()) == roles
+        cloudformation.delete_stack(StackName=name)
+    cloudformation.create_stack(StackName="roles", TemplateBody=TEMPLATE.read_text(encoding="utf-8"), Capabilities=["CAPABILITY_NAMED_IAM"],
+                                Parameters=[{"ParameterKey": "ControllerAccountId", "ParameterValue": "111111111111"},
+                                            {"ParameterKey": "ExternalId", "ParameterValue": "fleet-42"}])
+    iam = fresh_aws.client("iam", account_id=member)
+    for job, role in ROLE_NAMES.items():
+        name = f"mfa-aws-{job.replace('_', '-')}"
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        # moto answers the inline policies CloudFormation created as Python text, not JSON.
+        assert (ast.literal_eval(document) if isinstance(document, str) else document) == policy(job)
+        assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [name]
+        trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole",
+                                       "Condition": {"StringEquals": {"sts:ExternalId": "fleet-42"}}}]
 
 
 def test_policy_files_grant_no_wildcard_action():

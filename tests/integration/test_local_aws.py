@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import boto3
 import botocore.session
 import pyotp
 import pytest
@@ -912,3 +913,45 @@ def test_a_new_device_is_invisible_for_the_lag_but_its_name_is_taken(fresh_aws: 
     totp = DeviceTOTP(seed)
     iam.enable_mfa_device(UserName="alice", SerialNumber=serial, AuthenticationCode1=totp.generate_otp(current - 1),
                           AuthenticationCode2=totp.generate_otp(current))
+
+
+def _session_client(aws: LocalAWS, service: str, key: dict[str, str]) -> Any:
+    return boto3.session.Session().client(service, endpoint_url=aws.url, region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                                          aws_secret_access_key=key["SecretAccessKey"], aws_session_token=key.get("SessionToken"))
+
+
+def test_enforced_iam_refuses_what_the_policies_do_not_allow_on_the_resource_acted_on(fresh_aws: LocalAWS) -> None:
+    iam = fresh_aws.client("iam")
+    for name in ("alice", "bob"):
+        iam.create_user(UserName=name)
+    iam.create_user(UserName="operator")
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:ListMFADevices", "Resource": "arn:aws:iam::*:user/alice"},
+        {"Effect": "Allow", "Action": ["iam:CreateVirtualMFADevice"], "Resource": "arn:aws:iam::*:mfa/*"},
+        {"Effect": "Deny", "Action": "iam:ListMFADevices", "Resource": "arn:aws:iam::*:user/bob"},
+    ]}
+    iam.put_user_policy(UserName="operator", PolicyName="p", PolicyDocument=json.dumps(policy))
+    operator = _session_client(fresh_aws, "iam", iam.create_access_key(UserName="operator")["AccessKey"])
+    fresh_aws.enforce_iam()
+
+    assert operator.list_mfa_devices(UserName="alice")["MFADevices"] == []
+    with pytest.raises(ClientError) as denied:
+        operator.list_mfa_devices(UserName="bob")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert "user/operator is not authorized to perform: iam:ListMFADevices on resource: arn:aws:iam::123456789012:user/bob" \
+        in denied.value.response["Error"]["Message"]
+    # A device created with tags also needs iam:TagMFADevice, as in AWS; without tags it does not.
+    with pytest.raises(ClientError) as untagged:
+        operator.create_virtual_mfa_device(VirtualMFADeviceName="alice", Tags=[{"Key": "k", "Value": "v"}])
+    assert "iam:TagMFADevice" in untagged.value.response["Error"]["Message"]
+    assert operator.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]["SerialNumber"].endswith(":mfa/alice")
+    # An unknown key is refused; the endpoint's own key is the root user.
+    with pytest.raises(ClientError) as unknown:
+        _session_client(fresh_aws, "iam", {"AccessKeyId": "AKIAUNKNOWN000000000", "SecretAccessKey": "x"}).list_users()
+    assert unknown.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    assert {user["UserName"] for user in iam.list_users()["Users"]} == {"alice", "bob", "operator"}
+    refused = [call for call in fresh_aws.calls() if call.get("denied")]
+    assert [call["action"] for call in refused] == ["ListMFADevices", "CreateVirtualMFADevice", "ListUsers"]
+
+    fresh_aws.enforce_iam(False)
+    assert operator.list_mfa_devices(UserName="bob")["MFADevices"] == []

@@ -71,7 +71,16 @@ def caller_of(request: ApiRequest, session_token: str, root_key: str) -> Caller:
             key = IAMUserAccessKey(request.account_id, PARTITION, request.access_key, {})
     except CreateAccessKeyFailure as failure:
         raise Refusal("InvalidClientTokenId", "The security token included in the request is invalid.") from failure
-    return Caller(key.arn, request.account_id, tuple(key.collect_policies()))
+    return Caller(key.arn, request.account_id, tuple(_document(policy) for policy in key.collect_policies()))
+
+
+def _document(policy: object) -> object:
+    """A policy as moto's IAMPolicy reads it: inline policies that CloudFormation created are dicts, not JSON text."""
+    if isinstance(policy, dict) and "policy_document" not in policy:
+        return json.dumps(policy)
+    if isinstance(policy, dict) and isinstance(policy["policy_document"], dict):
+        return json.dumps(policy["policy_document"])
+    return policy
 
 
 def _user_arn(account_id: str, user_name: str) -> str:

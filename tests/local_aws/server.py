@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="keep a new virtual MFA device invisible to IAM's other calls this long (default: %(default)s)")
     real.add_argument("--throttle-share", type=float, default=0,
                       help="answer this share of IAM calls (0 to 1) with Throttling (default: %(default)s)")
+    parser.add_argument("--enforce-iam", action="store_true",
+                        help="refuse every call the caller's IAM policies do not allow (the endpoint's own key is the root user)")
     args = parser.parse_args(argv)
     if not 0 <= args.throttle_share <= 1:
         parser.error("--throttle-share must be 0 to 1")
@@ -85,13 +87,15 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_args: stopping.set())
     server = ServerThread(args.host, args.port)
     server.start()
-    if args.latency_ms or args.jitter_ms or args.lag_seconds or args.throttle_share:
+    if args.latency_ms or args.jitter_ms or args.lag_seconds or args.throttle_share or args.enforce_iam:
         from .client import LocalAWS  # pylint: disable=import-outside-toplevel  # the client imports this module
 
         endpoint = LocalAWS.connect(server.url)
         endpoint.slow_down(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, lag_seconds=args.lag_seconds)
         if args.throttle_share:
             endpoint.throttle(args.throttle_share)
+        if args.enforce_iam:
+            endpoint.enforce_iam()
     if args.url_file:
         _write_atomically(args.url_file, server.url + "\n")
     stopping.wait()
