@@ -266,3 +266,18 @@ def test_enroll_without_any_one_action_stops_naming_it_and_the_full_policy_conve
     assert again.rc == 0, again.output
     fleet.assert_converged()
     assert fleet.run(ansible, "enroll", "verify_seeds.yml").rc == 0
+
+
+@pytest.mark.parametrize("service", ["secretsmanager", "ssm"])
+def test_enroll_and_verify_with_a_secret_store_run_with_enroll_json_and_the_stores_statements(fleet, ansible, service):
+    for account_id in fleet.accounts.values():
+        fleet.aws.client("iam", account_id=account_id).put_role_policy(
+            RoleName=ROLE_NAMES["enroll"], PolicyName="delivery", PolicyDocument=json.dumps(policy(f"delivery_{service}")))
+    first = fleet.run(ansible, "enroll", "enroll.yml", extra_vars={"enroll_delivery": [service]})
+    assert first.rc == 0, first.output
+    again = fleet.run(ansible, "enroll", "enroll.yml", extra_vars={"enroll_delivery": [service]})
+    assert again.rc == 0, again.output
+    assert not fleet.denied(), fleet.denied()
+    called = fleet.called("enroll")
+    store_actions = {action for action in called if action.startswith(f"{service}:") or action.startswith("kms:")}
+    assert_exactly_granted(store_actions, policy(f"delivery_{service}"))

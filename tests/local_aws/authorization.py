@@ -71,10 +71,10 @@ def caller_of(request: ApiRequest, session_token: str, root_key: str) -> Caller:
             key = IAMUserAccessKey(request.account_id, PARTITION, request.access_key, {})
     except CreateAccessKeyFailure as failure:
         raise Refusal("InvalidClientTokenId", "The security token included in the request is invalid.") from failure
-    return Caller(key.arn, request.account_id, tuple(_document(policy) for policy in key.collect_policies()))
+    return Caller(key.arn, request.account_id, tuple(policy_text(policy) for policy in key.collect_policies()))
 
 
-def _document(policy: object) -> object:
+def policy_text(policy: object) -> object:
     """A policy as moto's IAMPolicy reads it: inline policies that CloudFormation created are dicts, not JSON text."""
     if isinstance(policy, dict) and "policy_document" not in policy:
         return json.dumps(policy)
@@ -124,9 +124,7 @@ def resources_of(request: ApiRequest, caller: Caller, body: bytes, region: str) 
     fields = _json_body(body)
     if request.service == "secretsmanager":
         secret = fields.get("SecretId") or fields.get("Name")
-        if isinstance(secret, str) and secret:
-            return [secret if secret.startswith("arn:") else f"arn:{PARTITION}:secretsmanager:{region}:{account}:secret:{secret}"]
-        return ["*"]
+        return [_secret_arn(secret, account, region)] if isinstance(secret, str) and secret else ["*"]
     if request.service == "ssm":
         names = fields.get("Names") or [fields.get("Name") or fields.get("Path") or fields.get("ResourceId")]
         named = [name for name in names if isinstance(name, str) and name]
@@ -179,24 +177,39 @@ def needed_actions(request: ApiRequest) -> list[str]:
     return actions
 
 
+def _secret_arn(secret: str, account: str, region: str) -> str:
+    return secret if secret.startswith("arn:") else f"arn:{PARTITION}:secretsmanager:{region}:{account}:secret:{secret}"
+
+
+def extra_checks(request: ApiRequest, body: bytes, region: str) -> list[tuple[str, str]]:
+    """(action, resource) pairs AWS checks besides the call's own: secretsmanager:BatchGetSecretValue also needs
+    secretsmanager:GetSecretValue on each secret it reads."""
+    if request.service == "secretsmanager" and request.action == "BatchGetSecretValue":
+        names = _json_body(body).get("SecretIdList") or []
+        return [("secretsmanager:GetSecretValue", _secret_arn(name, request.account_id, region)) for name in names if isinstance(name, str)]
+    return []
+
+
 def authorize(request: ApiRequest, caller: Caller, body: bytes, region: str) -> list[str]:
     """The actions the call needed (for the call log); Refusal when AWS would refuse the call to the caller."""
     actions = needed_actions(request)
+    checks = [(action, resource) for action in actions for resource in resources_of(request, caller, body, region)]
+    checks += extra_checks(request, body, region)
+    needed = list(dict.fromkeys(action for action, _resource in checks))
     if caller.policies is None or actions[0] in NO_PERMISSION_NEEDED:
-        return actions
-    for action in actions:
-        for resource in resources_of(request, caller, body, region):
-            decision = _decide(caller.policies, action, resource)
-            if decision == PermissionResult.DENIED:
-                raise Refusal("AccessDenied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
-                                              "with an explicit deny in an identity-based policy")
-            if decision != PermissionResult.PERMITTED:
-                raise Refusal("AccessDenied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
-                                              f"because no identity-based policy allows the {action} action")
+        return needed
+    for action, resource in checks:
+        decision = _decide(caller.policies, action, resource)
+        if decision == PermissionResult.DENIED:
+            raise Refusal("AccessDenied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
+                                          "with an explicit deny in an identity-based policy")
+        if decision != PermissionResult.PERMITTED:
+            raise Refusal("AccessDenied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
+                                          f"because no identity-based policy allows the {action} action")
     if actions[0] == "sts:AssumeRole" and not _trusts(request, caller):
         raise Refusal("AccessDenied", f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
                                       f"{request.params.get('RoleArn', '')}")
-    return actions
+    return needed
 
 
 def refusal_response(request: ApiRequest, refusal: Refusal) -> Response:

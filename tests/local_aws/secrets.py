@@ -11,6 +11,7 @@ from __future__ import annotations
 from moto.iam.access_control import AssumedRoleAccessKey, CreateAccessKeyFailure, IAMPolicy, PermissionResult
 from werkzeug.wrappers import Response
 
+from .authorization import policy_text
 from .protocol import ApiRequest, json_error
 
 SERVICES = frozenset({"secretsmanager", "ssm", "kms"})
@@ -33,7 +34,7 @@ def explicit_deny(request: ApiRequest, session_token: str) -> Response | None:
         return None
     action = f"{request.service}:{request.action}"
     for policy in role.collect_policies():
-        if IAMPolicy(policy).is_action_permitted(action) == PermissionResult.DENIED:
+        if IAMPolicy(policy_text(policy)).is_action_permitted(action) == PermissionResult.DENIED:
             message = f"User: {role.arn} is not authorized to perform: {action} with an explicit deny in an identity-based policy"
             return json_error("AccessDeniedException", message, 400)
     return None
