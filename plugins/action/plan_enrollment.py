@@ -21,6 +21,8 @@ from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_stop
 from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
+from ansible_collections.mfa.aws.plugins.module_utils._seed_store import ParameterStore
+from ansible_collections.mfa.aws.plugins.module_utils._seed_store import SecretsManagerStore
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
@@ -131,6 +133,11 @@ class ActionModule(ActionBase):
             return stop(str(e))
         result.update(plan, account_id=info["account_id"], stored=stored, entries=entries, seedless=seedless, stores=store.get("stores", {}))
         result["report"] = _report(result, delivery, args["vault_file"], bool(self._task.check_mode))
+        if self._task.diff:
+            # Ansible shows the diff of a changed task only: in diff mode the plan counts as changed when the run changes
+            # something, so that --check --diff shows it.
+            result["diff"] = _diff(result, delivery, args)
+            result["changed"] = bool(plan["new_users"] or plan["reuse"])
         message = enrollment_stop(info, plan, account_id, delivery, codes)
         if message:
             return stop(message)
@@ -153,6 +160,38 @@ class ActionModule(ActionBase):
         if tags.get("failed"):
             raise _ReadFailed(tags.get("msg") or "the tags of the virtual MFA devices could not be read")
         return seedless_devices(tags, entries, name_format=args["name_format"], path=args["path"], tagged=True, managed_tags=args["tags"])
+
+
+def _seed_places(delivery, account_id, args, user_name):
+    """Where the seed of a user's new device goes, store by store, as the stores name it (never the seed)."""
+    prefix = args["secret_prefix"] or "mfa-seeds"
+    places = {
+        "vault_file": f"vault file {args['vault_file']}",
+        "secretsmanager": SecretsManagerStore(None, prefix, account_id).label(user_name),
+        "ssm": ParameterStore(None, prefix, account_id).label(user_name),
+        "qr_png": f"QR code in {args['qr_dir']}",
+    }
+    return [places[store] for store in delivery if store in places]
+
+
+def _diff(plan, delivery, args):
+    """The plan as --diff shows it: each user's MFA before, and the device and the seed's stores after (no seed, no code).
+    A user whose MFA the run leaves alone has the same line on both sides."""
+    account_id = plan["account_id"]
+    lines = {user_name: ("MFA\n", "MFA\n") for user_name in plan["compliant"]}
+    planned = [(entry, "a new virtual MFA device") for entry in plan["create"]]
+    planned += [(entry, "a new virtual MFA device, in place of the unassigned one whose seed is lost") for entry in plan["recreate"]]
+    planned += [(entry, "the unassigned device whose seed is stored") for entry in plan["reuse"]]
+    for entry, what in planned:
+        user_name = entry["user_name"]
+        serial = entry.get("serial_number") if "name" not in entry else f"arn:aws:iam::{account_id}:mfa{entry['path']}{entry['name']}"
+        places = ", ".join(_seed_places(delivery, account_id, args, user_name))
+        enabled = "enabled" if user_name in plan["ready_users"] else "waiting for the two codes the person types"
+        lines[user_name] = ("no MFA\n", f"{what} {serial}, {enabled}; seed stored in {places}\n")
+    header = f"IAM users of account {account_id}"
+    return {"before_header": header, "after_header": header,
+            "before": "".join(f"{user_name}: {lines[user_name][0]}" for user_name in sorted(lines)),
+            "after": "".join(f"{user_name}: {lines[user_name][1]}" for user_name in sorted(lines))}
 
 
 def _report(plan, delivery, vault_file, check_mode):

@@ -152,7 +152,11 @@ attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: full
+    details:
+      - Shows each user's MFA before the run, and after it the device each user gets (its serial number) and where its
+        seed goes, store by store; never a seed or a code. In diff mode the task reports changed when the plan changes
+        something, so that Ansible shows the diff.
   idempotent:
     support: full
   action:

@@ -259,3 +259,25 @@ def test_verify_seeds_tells_a_wrong_seed_from_a_right_one(fleet, ansible):
     assert wrong.rc != 0
     assert "AWS refused codes from the stored seeds of bob" in wrong.output
     assert not any(seed in wrong.output for seed in fleet.aws.issued_seeds())
+
+
+def test_check_diff_shows_each_accounts_plan_without_seeds_and_writes_nothing(fleet, ansible):
+    assert fleet.enroll(ansible, extra_vars={"enroll_users": ["alice"]}).rc == 0
+    fleet.aws.reset_calls()
+    result = ansible.playbook(REPO / "playbooks" / "enroll.yml", inventory=fleet.inventory, check=True, diff=True,
+                              extra_vars={"enroll_vault_dir": str(fleet.seed_dir), "enroll_delivery": ["vault_file", "ssm"]}, env=fleet.env)
+    assert result.rc == 0, result.output
+    assert not any(is_write(call["action"]) for call in fleet.aws.calls())
+    for name, account_id in fleet.accounts.items():
+        assert f"IAM users of account {account_id}" in result.output
+        assert (f"+bob: a new virtual MFA device arn:aws:iam::{account_id}:mfa/bob, enabled; seed stored in vault file "
+                f"{fleet.seed_dir}/{account_id}.yml, parameter /mfa-seeds/{account_id}/bob") in result.output
+        assert "-bob: no MFA" in result.output
+        # alice has MFA already: the same line before and after, which the diff shows as context.
+        assert "\n alice: MFA\n" in result.output and "-alice" not in result.output, name
+    assert not [seed for seed in fleet.aws.issued_seeds() if seed in result.output]
+    # A run with nothing to do shows no plan and changes nothing.
+    assert fleet.enroll(ansible).rc == 0
+    again = ansible.playbook(REPO / "playbooks" / "enroll.yml", inventory=fleet.inventory, check=True, diff=True,
+                             extra_vars={"enroll_vault_dir": str(fleet.seed_dir)}, env=fleet.env)
+    assert again.rc == 0 and "IAM users of account" not in again.output and set(changed_hosts(again).values()) == {0}, again.output

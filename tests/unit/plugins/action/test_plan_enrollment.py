@@ -44,11 +44,11 @@ class Reads:
         return [name for name, _args in self.calls]
 
 
-def run(reads, **args):
+def run(reads, diff=False, **args):
     task = MagicMock()
     task.args = dict({"account_id": ACCOUNT, "delivery": ["vault_file"], "vault_file": f"/seeds/{ACCOUNT}.yml", "run_id": "ctl:1:2"},
                      **CONNECTION, **args)
-    task.async_val, task.check_mode, task.diff, task.action = 0, False, False, "mfa.aws.plan_enrollment"
+    task.async_val, task.check_mode, task.diff, task.action = 0, False, diff, "mfa.aws.plan_enrollment"
     task.copy.side_effect = lambda **_kwargs: MagicMock(args=None, action=None)
     loader_obj = MagicMock()
     loader_obj.action_loader = reads
@@ -152,3 +152,19 @@ def test_with_lock_the_lock_is_taken_before_any_read_and_reported_whether_the_pl
     busy = run(reads, lock=lock)
     assert busy["msg"] == "another run holds the lock of account 123456789012" and "lock" not in busy
     assert reads.names() == ["mfa.aws.account_lock"]
+
+
+def test_in_diff_mode_the_plan_shows_each_users_device_and_where_its_seed_goes_never_a_seed():
+    reads = Reads(iam_mfa_info=state(alice=False, bob=True, carol=False))
+    result = run(reads, delivery=["vault_file", "secretsmanager"], users=[], diff=True)
+    assert result["changed"] is True
+    diff = result["diff"]
+    assert diff["before_header"] == diff["after_header"] == f"IAM users of account {ACCOUNT}"
+    assert diff["before"] == "alice: no MFA\nbob: MFA\ncarol: no MFA\n"
+    assert diff["after"].splitlines()[0] == (f"alice: a new virtual MFA device arn:aws:iam::{ACCOUNT}:mfa/alice, enabled; seed stored in "
+                                             f"vault file /seeds/{ACCOUNT}.yml, secret mfa-seeds/{ACCOUNT}/alice")
+    # bob's MFA stays as it is: the same line on both sides.
+    assert diff["after"].splitlines()[1] == "bob: MFA"
+    # Nothing to do: no change, and an empty diff of the users' MFA.
+    quiet = run(Reads(iam_mfa_info=state(bob=True)), diff=True)
+    assert quiet["changed"] is False and quiet["diff"]["after"] == quiet["diff"]["before"] == "bob: MFA\n"
