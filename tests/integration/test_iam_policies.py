@@ -16,10 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pyotp
 
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from helpers.fleet import Fleet
 
@@ -281,3 +283,55 @@ def test_enroll_and_verify_with_a_secret_store_run_with_enroll_json_and_the_stor
     called = fleet.called("enroll")
     store_actions = {action for action in called if action.startswith(f"{service}:") or action.startswith("kms:")}
     assert_exactly_granted(store_actions, policy(f"delivery_{service}"))
+
+
+def test_the_accounts_inventory_runs_with_inventory_json_only(fleet, ansible, tmp_path):
+    iam = fleet.aws.client("iam")
+    iam.create_user(UserName="mfa-inventory")
+    iam.put_user_policy(UserName="mfa-inventory", PolicyName="inventory", PolicyDocument=json.dumps(policy("inventory")))
+    key = iam.create_access_key(UserName="mfa-inventory")["AccessKey"]
+    config = tmp_path / "org.mfa_accounts.yml"
+    config.write_text(yaml.safe_dump({"plugin": "mfa.aws.accounts"}), encoding="utf-8")
+    fleet.aws.reset_calls()
+    env = {**ansible.env, "AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    completed = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"], env=env,
+                               cwd=ansible.workdir, capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert not fleet.denied(), fleet.denied()
+    listed = json.loads(completed.stdout)["_meta"]["hostvars"]
+    assert set(fleet.accounts) <= set(listed)
+    called = {action for call in fleet.aws.calls() if str(call.get("principal", "")).endswith(":user/mfa-inventory") for action in call["needed"]}
+    assert_exactly_granted(called, policy("inventory"))
+
+
+def test_retire_root_mfa_runs_from_a_principal_holding_retire_root_mfa_json_only(fleet, ansible):
+    iam = fleet.aws.client("iam")
+    iam.enable_organizations_root_sessions()
+    iam.create_user(UserName="mfa-root")
+    iam.put_user_policy(UserName="mfa-root", PolicyName="retire", PolicyDocument=json.dumps(policy("retire_root_mfa")))
+    key = iam.create_access_key(UserName="mfa-root")["AccessKey"]
+    payments = fleet.accounts["payments"]
+    fleet.aws.set_root_mfa(True, account_id=payments)
+    fleet.aws.reset_calls()
+    result = ansible.playbook(PLAYBOOKS / "retire_root_mfa.yml", inventory=fleet.inventory, extra_vars={"retire_root_mfa_accounts": [payments]},
+                              env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+    assert result.rc == 0, result.output
+    assert not fleet.denied(), fleet.denied()
+    assert fleet.aws.root_devices(payments) == []
+    called = {action for call in fleet.aws.calls() if str(call.get("principal", "")).endswith(":user/mfa-root") for action in call["needed"]}
+    assert_exactly_granted(called, policy("retire_root_mfa"))
+
+    # The condition holds the session to its task policy: this principal cannot open a session with another one.
+    sts = boto3.session.Session().client("sts", endpoint_url=fleet.aws.url, region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                                         aws_secret_access_key=key["SecretAccessKey"])
+    with pytest.raises(ClientError) as refused:
+        sts.assume_root(TargetPrincipal=payments, TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword"})
+    assert "not authorized to perform: sts:AssumeRoot" in refused.value.response["Error"]["Message"]
+
+    # The audit opens root sessions with the read-only task policy, which controller.json allows.
+    audit = fleet.run(ansible, "audit", "audit.yml", extra_vars={"audit_report_dir": str(fleet.seed_dir.parent / "report")})
+    assert audit.rc == 0, audit.output
+    assert {(call["action"], call.get("task_policy")) for call in fleet.aws.calls() if call["action"] == "AssumeRoot" and not call.get("denied")} \
+        >= {("AssumeRoot", "IAMAuditRootUserCredentials"), ("AssumeRoot", "IAMDeleteRootUserCredentials")}
+    assert fleet.controller_called() <= granted(policy("controller"))
+    assert "sts:AssumeRoot" in fleet.controller_called()

@@ -132,10 +132,17 @@ def resources_of(request: ApiRequest, caller: Caller, body: bytes, region: str) 
     return ["*"]
 
 
-def _decide(policies: tuple, action: str, resource: str) -> PermissionResult:
+def condition_values(request: ApiRequest) -> dict[str, str]:
+    """The condition keys a call carries that the policies here test: sts:TaskPolicyArn of sts:AssumeRoot."""
+    if request.service == "sts" and request.action == "AssumeRoot":
+        return {"sts:TaskPolicyArn": request.params.get("TaskPolicyArn.arn", "")}
+    return {}
+
+
+def _decide(policies: tuple, action: str, resource: str, conditions: dict[str, str] | None = None) -> PermissionResult:
     permitted = False
     for policy in policies:
-        result = IAMPolicy(policy).is_action_permitted(action, resource)
+        result = IAMPolicy(policy).is_action_permitted(action, resource, incoming_condition_values=conditions)
         if result == PermissionResult.DENIED:
             return result
         permitted = permitted or result == PermissionResult.PERMITTED
@@ -199,7 +206,7 @@ def authorize(request: ApiRequest, caller: Caller, body: bytes, region: str) -> 
     if caller.policies is None or actions[0] in NO_PERMISSION_NEEDED:
         return needed
     for action, resource in checks:
-        decision = _decide(caller.policies, action, resource)
+        decision = _decide(caller.policies, action, resource, condition_values(request))
         if decision == PermissionResult.DENIED:
             raise Refusal("AccessDenied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
                                           "with an explicit deny in an identity-based policy")
