@@ -238,9 +238,12 @@ def test_enroll_hardware_token_runs_with_its_policy_only(fleet, ansible):
 
 
 def assert_no_seed_lost(fleet):
-    """Every virtual device of every account, enabled or not, has its seed (the one AWS issued) in the vault file."""
+    """Every virtual device of every account, enabled or not, has its seed (the one AWS issued) in the vault file: as a
+    user's entry, or as its previous entry while a rotation replaces it."""
     for name in fleet.accounts:
-        stored = {entry["serial_number"]: entry["base32_seed"] for entry in fleet.stored(name).values()}
+        entries = list(fleet.stored(name).values())
+        entries += [entry["previous"] for entry in entries if "previous" in entry]
+        stored = {entry["serial_number"]: entry["base32_seed"] for entry in entries}
         devices = fleet.iam(name).list_virtual_mfa_devices()["VirtualMFADevices"]
         for device in devices:
             assert stored.get(device["SerialNumber"]) == fleet.issued_seed(name, device["SerialNumber"]), (name, device["SerialNumber"])
@@ -335,3 +338,32 @@ def test_retire_root_mfa_runs_from_a_principal_holding_retire_root_mfa_json_only
         >= {("AssumeRoot", "IAMAuditRootUserCredentials"), ("AssumeRoot", "IAMDeleteRootUserCredentials")}
     assert fleet.controller_called() <= granted(policy("controller"))
     assert "sts:AssumeRoot" in fleet.controller_called()
+
+
+JOB_RUNS = {
+    "rotate": ("rotate.yml", {"enroll_rotate_max_age_days": 0}),
+    "remove": ("remove.yml", {"enroll_remove_users": ["alice", "bob"]}),
+}
+
+
+@pytest.mark.parametrize("job, action", [(job, action) for job in sorted(JOB_RUNS) for action in sorted(granted(policy(job), conditional=False))])
+def test_rotate_and_remove_without_any_one_action_stop_naming_it_and_lose_no_seed(fleet, ansible, job, action):
+    assert fleet.run(ansible, "enroll", "enroll.yml").rc == 0
+    for account_id in fleet.accounts.values():
+        fleet.grant(account_id, job, without(policy(job), action))
+    playbook, extra_vars = JOB_RUNS[job]
+    result = fleet.run(ansible, job, playbook, extra_vars=extra_vars)
+    assert result.rc != 0
+    refusals = [line for line in result.output.splitlines() if action in line]
+    assert refusals and all(ROLE_NAMES[job] in line for line in refusals), result.output
+    assert_no_seed_lost(fleet)
+
+    for account_id in fleet.accounts.values():
+        fleet.grant(account_id, job, policy(job))
+    again = fleet.run(ansible, job, playbook, extra_vars=extra_vars)
+    assert again.rc == 0, again.output
+    assert_no_seed_lost(fleet)
+    if job == "rotate":
+        fleet.assert_converged()
+    else:
+        assert all(fleet.enabled_devices(name)["bob"] == [] and "bob" not in fleet.stored(name) for name in fleet.accounts)
