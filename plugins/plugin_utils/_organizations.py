@@ -68,8 +68,6 @@ _NOT_AN_ADMINISTRATOR = (
 _BAD_CREDENTIALS = "the AWS credentials are not valid or have expired: check access_key, secret_key, session_token, profile or assume_role_arn"
 _HINTS = {
     "AWSOrganizationsNotInUseException": f"the account of these credentials is not in an AWS organization: {_NOT_AN_ADMINISTRATOR}",
-    "AccessDeniedException": f"{_NOT_AN_ADMINISTRATOR}, allowed to call organizations:Describe* and organizations:List*",
-    "AccessDenied": f"{_NOT_AN_ADMINISTRATOR}, allowed to call organizations:Describe* and organizations:List*",
     "UnrecognizedClientException": _BAD_CREDENTIALS,
     "InvalidClientTokenId": _BAD_CREDENTIALS,
     "InvalidSignatureException": _BAD_CREDENTIALS,
@@ -99,6 +97,12 @@ def _failure(action: str, error: Exception) -> OrganizationsError:
     if isinstance(error, botocore.exceptions.ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         message = one_line(error.response.get("Error", {}).get("Message", ""))
+        if code in ("AccessDenied", "AccessDeniedException"):
+            # AWS's message names the principal; the action is named whatever it says.
+            return OrganizationsError(
+                f"organizations:{action} was refused ({code}: {message}): {_NOT_AN_ADMINISTRATOR}, allowed to call organizations:{action} "
+                "(the policy docs/iam-policies/inventory.json of the collection has every action the inventory calls)"
+            )
         hint = _HINTS.get(code)
         if hint:
             return OrganizationsError(f"{action} failed ({code}): {hint}")

@@ -24,6 +24,8 @@ import yaml
 from botocore.exceptions import ClientError
 
 from helpers.fleet import Fleet
+from local_aws import is_write
+from test_enroll_delivery import secret_entries
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "docs" / "iam-policies"
@@ -367,3 +369,86 @@ def test_rotate_and_remove_without_any_one_action_stop_naming_it_and_lose_no_see
         fleet.assert_converged()
     else:
         assert all(fleet.enabled_devices(name)["bob"] == [] and "bob" not in fleet.stored(name) for name in fleet.accounts)
+
+
+def _user_env(fleet, name: str, document: dict) -> dict[str, str]:
+    """The environment of a user of the management account that holds only this policy."""
+    iam = fleet.aws.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="only", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def _refused_naming(result, action: str, principal: str) -> None:
+    assert result.rc != 0
+    refusals = [line for line in result.output.splitlines() if action in line]
+    assert refusals and all(principal in line for line in refusals), result.output
+
+
+READ_ONLY_JOBS = [("audit", action) for action in sorted(granted(policy("audit"), conditional=False))]
+READ_ONLY_JOBS += [("enroll_hardware_token", action) for action in sorted(granted(policy("enroll_hardware_token"), conditional=False))]
+READ_ONLY_JOBS += [("inventory", action) for action in sorted(granted(policy("inventory"), conditional=False))]
+READ_ONLY_JOBS += [("retire_root_mfa", action) for action in sorted(granted(policy("retire_root_mfa"), conditional=False))]
+
+
+@pytest.mark.parametrize("job, action", READ_ONLY_JOBS)
+def test_the_other_jobs_without_any_one_action_stop_naming_it_and_change_nothing(fleet, ansible, tmp_path, job, action):
+    payments = fleet.accounts["payments"]
+    if job in ("audit", "enroll_hardware_token"):
+        for account_id in fleet.accounts.values():
+            fleet.grant(account_id, job, without(policy(job), action))
+    if job == "audit":
+        result = fleet.run(ansible, "audit", "audit.yml", extra_vars={"audit_report_dir": str(tmp_path / "report")})
+        principal = ROLE_NAMES["audit"]
+    elif job == "enroll_hardware_token":
+        seed = pyotp.random_base32(32)
+        fleet.aws.register_hardware_token(TOKEN, seed, account_id=payments)
+        now = time.time()
+        result = fleet.run(ansible, job, "enroll_hardware_token.yml", extra_vars={
+            "mfa_hosts": "payments", "hardware_token_user": "alice", "hardware_token_serial": TOKEN,
+            "hardware_token_code_1": pyotp.TOTP(seed).at(now - 30), "hardware_token_code_2": pyotp.TOTP(seed).at(now)})
+        principal = ROLE_NAMES[job]
+    elif job == "inventory":
+        config = tmp_path / "org.mfa_accounts.yml"
+        config.write_text(yaml.safe_dump({"plugin": "mfa.aws.accounts"}), encoding="utf-8")
+        env = {**ansible.env, **_user_env(fleet, "mfa-inventory", without(policy(job), action))}
+        completed = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"], env=env,
+                                   cwd=ansible.workdir, capture_output=True, text=True, timeout=300, check=False)
+        # ansible-inventory warns and goes on without the source: the warning names the action.
+        output = completed.stdout + completed.stderr
+        assert action in output and "user/mfa-inventory" in output, output
+        assert payments not in completed.stdout
+        return
+    else:
+        fleet.aws.client("iam").enable_organizations_root_sessions()
+        fleet.aws.set_root_mfa(True, account_id=payments)
+        result = ansible.playbook(PLAYBOOKS / "retire_root_mfa.yml", inventory=fleet.inventory, extra_vars={"retire_root_mfa_accounts": [payments]},
+                                  env=_user_env(fleet, "mfa-root", without(policy(job), action)))
+        principal = "user/mfa-root"
+        assert fleet.aws.root_devices(payments)
+    _refused_naming(result, action, principal)
+    # The set-up's calls are the root user's; the run's own made no write.
+    assert not [call for call in fleet.aws.calls()
+                if is_write(call["action"]) and not call.get("denied") and not str(call.get("principal", "")).endswith(":root")]
+
+
+@pytest.mark.parametrize("service, action", [(service, action) for service in ("secretsmanager", "ssm")
+                                             for action in sorted(granted(policy(f"delivery_{service}"), conditional=False))])
+def test_a_secret_store_without_any_one_action_stops_naming_it_and_leaves_no_device_without_its_seed(fleet, ansible, service, action):
+    def deliver(document):
+        for account_id in fleet.accounts.values():
+            fleet.aws.client("iam", account_id=account_id).put_role_policy(
+                RoleName=ROLE_NAMES["enroll"], PolicyName="delivery", PolicyDocument=json.dumps(document))
+        return fleet.run(ansible, "enroll", "enroll.yml", extra_vars={"enroll_delivery": [service]})
+
+    _refused_naming(deliver(without(policy(f"delivery_{service}"), action)), action, ROLE_NAMES["enroll"])
+    for name, account_id in fleet.accounts.items():
+        stored = {entry["serial_number"] for entry in secret_entries(fleet, service, owner=name).values()}
+        devices = {device["SerialNumber"] for device in fleet.iam(name).list_virtual_mfa_devices()["VirtualMFADevices"]}
+        assert devices <= stored, (account_id, devices - stored)
+    again = deliver(policy(f"delivery_{service}"))
+    assert again.rc == 0, again.output
+    for name in fleet.accounts:
+        entries = secret_entries(fleet, service, owner=name)
+        assert all(fleet.enabled_devices(name)[user] == [entries[user]["serial_number"]] for user in fleet.users)

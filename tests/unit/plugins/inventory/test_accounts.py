@@ -431,8 +431,9 @@ def test_read_organization_retries_throttled_calls(client):
      "DescribeOrganization failed (AWSOrganizationsNotInUseException): the account of these credentials is not in an AWS organization: "
      "run the inventory with credentials of the organization's management account or of a delegated administrator for AWS Organizations"),
     ("list_roots", "AccessDeniedException",
-     "ListRoots failed (AccessDeniedException): run the inventory with credentials of the organization's management account or of a "
-     "delegated administrator for AWS Organizations, allowed to call organizations:Describe* and organizations:List*"),
+     "organizations:ListRoots was refused (AccessDeniedException: Something went wrong): run the inventory with credentials of the "
+     "organization's management account or of a delegated administrator for AWS Organizations, allowed to call organizations:ListRoots "
+     "(the policy docs/iam-policies/inventory.json of the collection has every action the inventory calls)"),
     ("describe_organization", "UnrecognizedClientException",
      "DescribeOrganization failed (UnrecognizedClientException): the AWS credentials are not valid or have expired"),
     ("list_roots", "ServiceException", "ListRoots failed (ServiceException): Something\nwent wrong"),
