@@ -21,6 +21,7 @@ from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_stop
 from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_serial_suffix
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import ParameterStore
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import SecretsManagerStore
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
@@ -184,7 +185,7 @@ def _diff(plan, delivery, args):
     planned += [(entry, "the unassigned device whose seed is stored") for entry in plan["reuse"]]
     for entry, what in planned:
         user_name = entry["user_name"]
-        serial = entry.get("serial_number") if "name" not in entry else f"arn:aws:iam::{account_id}:mfa{entry['path']}{entry['name']}"
+        serial = entry.get("serial_number") if "name" not in entry else f"arn:aws:iam::{account_id}{virtual_serial_suffix(entry['path'], entry['name'])}"
         places = ", ".join(_seed_places(delivery, account_id, args, user_name))
         enabled = "enabled" if user_name in plan["ready_users"] else "waiting for the two codes the person types"
         lines[user_name] = ("no MFA\n", f"{what} {serial}, {enabled}; seed stored in {places}\n")

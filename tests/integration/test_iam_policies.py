@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from helpers.fleet import Fleet
 from local_aws import is_write
 from test_enroll_delivery import secret_entries
+from test_inventory_accounts import ansible_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "docs" / "iam-policies"
@@ -69,17 +70,21 @@ class LeastPrivilegeFleet(Fleet):
 
     def __init__(self, aws, tmp_path: Path, **kwargs) -> None:
         super().__init__(aws, tmp_path, **kwargs)
-        iam = aws.client("iam")
-        iam.create_user(UserName="mfa-controller")
-        iam.put_user_policy(UserName="mfa-controller", PolicyName="controller", PolicyDocument=json.dumps(policy("controller")))
-        key = iam.create_access_key(UserName="mfa-controller")["AccessKey"]
-        self.controller_env = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        self.controller_env = self.user("mfa-controller", policy("controller"))
         self.management_account = aws.client("sts").get_caller_identity()["Account"]
         # The roles come from the CloudFormation template users deploy (with a StackSet, in every account).
         for account_id in self.accounts.values():
             aws.client("cloudformation", account_id=account_id).create_stack(
                 StackName="mfa-aws-roles", TemplateBody=TEMPLATE.read_text(encoding="utf-8"), Capabilities=["CAPABILITY_NAMED_IAM"],
                 Parameters=[{"ParameterKey": "ControllerAccountId", "ParameterValue": self.management_account}])
+
+    def user(self, name: str, document: dict) -> dict[str, str]:
+        """A user of the management account that holds only this policy: the environment of its access key."""
+        iam = self.aws.client("iam")
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="only", PolicyDocument=json.dumps(document))
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
     def grant(self, account_id: str, job: str, document: dict) -> None:
         """Give the job's role of the account exactly this policy (in place of the template's)."""
@@ -96,14 +101,16 @@ class LeastPrivilegeFleet(Fleet):
                                 extra_vars={"enroll_vault_dir": str(self.seed_dir), "verify_vault_dir": str(self.seed_dir), **(extra_vars or {})},
                                 env={**self.env, **self.controller_env})
 
-    def called(self, job: str) -> set[str]:
-        """The actions the job's role called in the member accounts (refused ones included)."""
-        marker = f":assumed-role/{ROLE_NAMES[job]}/"
+    def called_by(self, marker: str) -> set[str]:
+        """The actions the principals whose ARN holds marker called (refused ones included)."""
         return {action for call in self.aws.calls() if marker in str(call.get("principal", "")) for action in call["needed"]}
 
+    def called(self, job: str) -> set[str]:
+        """The actions the job's role called in the member accounts."""
+        return self.called_by(f":assumed-role/{ROLE_NAMES[job]}/")
+
     def controller_called(self) -> set[str]:
-        marker = ":user/mfa-controller"
-        return {action for call in self.aws.calls() if str(call.get("principal", "")).endswith(marker) for action in call["needed"]}
+        return self.called_by(":user/mfa-controller")
 
     def denied(self) -> list[dict]:
         return [call for call in self.aws.calls() if call.get("denied")]
@@ -290,45 +297,38 @@ def test_enroll_and_verify_with_a_secret_store_run_with_enroll_json_and_the_stor
     assert_exactly_granted(store_actions, policy(f"delivery_{service}"))
 
 
-def test_the_accounts_inventory_runs_with_inventory_json_only(fleet, ansible, tmp_path):
-    iam = fleet.aws.client("iam")
-    iam.create_user(UserName="mfa-inventory")
-    iam.put_user_policy(UserName="mfa-inventory", PolicyName="inventory", PolicyDocument=json.dumps(policy("inventory")))
-    key = iam.create_access_key(UserName="mfa-inventory")["AccessKey"]
+def inventory_config(tmp_path: Path) -> Path:
     config = tmp_path / "org.mfa_accounts.yml"
     config.write_text(yaml.safe_dump({"plugin": "mfa.aws.accounts"}), encoding="utf-8")
+    return config
+
+
+def test_the_accounts_inventory_runs_with_inventory_json_only(fleet, ansible, tmp_path):
+    env = fleet.user("mfa-inventory", policy("inventory"))
     fleet.aws.reset_calls()
-    env = {**ansible.env, "AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-    completed = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"], env=env,
-                               cwd=ansible.workdir, capture_output=True, text=True, timeout=300, check=False)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    listing = ansible_inventory(ansible, inventory_config(tmp_path), env=env)
+    assert listing.rc == 0, listing.output
     assert not fleet.denied(), fleet.denied()
-    listed = json.loads(completed.stdout)["_meta"]["hostvars"]
-    assert set(fleet.accounts) <= set(listed)
-    called = {action for call in fleet.aws.calls() if str(call.get("principal", "")).endswith(":user/mfa-inventory") for action in call["needed"]}
-    assert_exactly_granted(called, policy("inventory"))
+    assert set(fleet.accounts) <= listing.hosts
+    assert_exactly_granted(fleet.called_by(":user/mfa-inventory"), policy("inventory"))
 
 
 def test_retire_root_mfa_runs_from_a_principal_holding_retire_root_mfa_json_only(fleet, ansible):
-    iam = fleet.aws.client("iam")
-    iam.enable_organizations_root_sessions()
-    iam.create_user(UserName="mfa-root")
-    iam.put_user_policy(UserName="mfa-root", PolicyName="retire", PolicyDocument=json.dumps(policy("retire_root_mfa")))
-    key = iam.create_access_key(UserName="mfa-root")["AccessKey"]
+    fleet.aws.client("iam").enable_organizations_root_sessions()
+    env = fleet.user("mfa-root", policy("retire_root_mfa"))
     payments = fleet.accounts["payments"]
     fleet.aws.set_root_mfa(True, account_id=payments)
     fleet.aws.reset_calls()
     result = ansible.playbook(PLAYBOOKS / "retire_root_mfa.yml", inventory=fleet.inventory, extra_vars={"retire_root_mfa_accounts": [payments]},
-                              env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+                              env=env)
     assert result.rc == 0, result.output
     assert not fleet.denied(), fleet.denied()
     assert fleet.aws.root_devices(payments) == []
-    called = {action for call in fleet.aws.calls() if str(call.get("principal", "")).endswith(":user/mfa-root") for action in call["needed"]}
-    assert_exactly_granted(called, policy("retire_root_mfa"))
+    assert_exactly_granted(fleet.called_by(":user/mfa-root"), policy("retire_root_mfa"))
 
     # The condition holds the session to its task policy: this principal cannot open a session with another one.
-    sts = boto3.session.Session().client("sts", endpoint_url=fleet.aws.url, region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
-                                         aws_secret_access_key=key["SecretAccessKey"])
+    sts = boto3.session.Session().client("sts", endpoint_url=fleet.aws.url, region_name="us-east-1", aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
     with pytest.raises(ClientError) as refused:
         sts.assume_root(TargetPrincipal=payments, TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword"})
     assert "not authorized to perform: sts:AssumeRoot" in refused.value.response["Error"]["Message"]
@@ -371,15 +371,6 @@ def test_rotate_and_remove_without_any_one_action_stop_naming_it_and_lose_no_see
         assert all(fleet.enabled_devices(name)["bob"] == [] and "bob" not in fleet.stored(name) for name in fleet.accounts)
 
 
-def _user_env(fleet, name: str, document: dict) -> dict[str, str]:
-    """The environment of a user of the management account that holds only this policy."""
-    iam = fleet.aws.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="only", PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-
-
 def _refused_naming(result, action: str, principal: str) -> None:
     assert result.rc != 0
     refusals = [line for line in result.output.splitlines() if action in line]
@@ -410,21 +401,16 @@ def test_the_other_jobs_without_any_one_action_stop_naming_it_and_change_nothing
             "hardware_token_code_1": pyotp.TOTP(seed).at(now - 30), "hardware_token_code_2": pyotp.TOTP(seed).at(now)})
         principal = ROLE_NAMES[job]
     elif job == "inventory":
-        config = tmp_path / "org.mfa_accounts.yml"
-        config.write_text(yaml.safe_dump({"plugin": "mfa.aws.accounts"}), encoding="utf-8")
-        env = {**ansible.env, **_user_env(fleet, "mfa-inventory", without(policy(job), action))}
-        completed = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"], env=env,
-                                   cwd=ansible.workdir, capture_output=True, text=True, timeout=300, check=False)
+        listing = ansible_inventory(ansible, inventory_config(tmp_path), env=fleet.user("mfa-inventory", without(policy(job), action)))
         # ansible-inventory warns and goes on without the source: the warning names the action.
-        output = completed.stdout + completed.stderr
-        assert action in output and "user/mfa-inventory" in output, output
-        assert payments not in completed.stdout
+        assert action in listing.output and "user/mfa-inventory" in listing.output, listing.output
+        assert "payments" not in listing.hosts and payments not in json.dumps(listing.data)
         return
     else:
         fleet.aws.client("iam").enable_organizations_root_sessions()
         fleet.aws.set_root_mfa(True, account_id=payments)
         result = ansible.playbook(PLAYBOOKS / "retire_root_mfa.yml", inventory=fleet.inventory, extra_vars={"retire_root_mfa_accounts": [payments]},
-                                  env=_user_env(fleet, "mfa-root", without(policy(job), action)))
+                                  env=fleet.user("mfa-root", without(policy(job), action)))
         principal = "user/mfa-root"
         assert fleet.aws.root_devices(payments)
     _refused_naming(result, action, principal)

@@ -59,7 +59,8 @@ class LocalAWSApp:
         try:
             caller = authorization.caller_of(request, environ.get("HTTP_X_AMZ_SECURITY_TOKEN", ""), ACCESS_KEY_ID)
             call["principal"] = caller.arn
-            call["needed"] = [f"{request.service}:{request.action}"]
+            # What a refused call is recorded with; authorize() answers the whole list (the actions its parameters add).
+            call["needed"] = authorization.needed_actions(request)
             call["needed"] = authorization.authorize(request, caller, read_body(environ), REGION)
         except authorization.Refusal as refusal:
             self.state.record({**call, "denied": True})
@@ -97,6 +98,7 @@ class LocalAWSApp:
             if request.action == "AssumeRoot":
                 return root.assume_root(request, self.state)
             return sts.handle(request)
-        if request.service in secrets.SERVICES:
+        if request.service in secrets.SERVICES and not self.state.enforce_iam:
+            # With IAM enforced, _authorize has applied every policy of the caller already, denies included.
             return secrets.handle(request, environ)
         return None

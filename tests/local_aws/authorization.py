@@ -139,7 +139,7 @@ def condition_values(request: ApiRequest) -> dict[str, str]:
     return {}
 
 
-def _decide(policies: tuple, action: str, resource: str, conditions: dict[str, str] | None = None) -> PermissionResult:
+def decide(policies: tuple, action: str, resource: str, conditions: dict[str, str] | None = None) -> PermissionResult:
     permitted = False
     for policy in policies:
         result = IAMPolicy(policy).is_action_permitted(action, resource, incoming_condition_values=conditions)
@@ -206,7 +206,7 @@ def authorize(request: ApiRequest, caller: Caller, body: bytes, region: str) -> 
     if caller.policies is None or actions[0] in NO_PERMISSION_NEEDED:
         return needed
     for action, resource in checks:
-        decision = _decide(caller.policies, action, resource, condition_values(request))
+        decision = decide(caller.policies, action, resource, condition_values(request))
         if decision == PermissionResult.DENIED:
             raise Refusal("AccessDenied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
                                           "with an explicit deny in an identity-based policy")
