@@ -48,7 +48,6 @@ _OWN_OPTIONS = dict(
     delivery=dict(type="list", elements="str", default=[]),
     account_id=dict(type="str", required=True),
     users=dict(type="list", elements="str", default=[]),
-    report_timeout=dict(type="int", default=60),
     name_format=dict(type="str", default="{user_name}"),
     path=dict(type="str", default="/"),
     tags=dict(type="dict", default={}),
@@ -108,7 +107,8 @@ class ActionModule(ActionBase):
             result["lock"] = {name: lock[name] for name in ("held", "run_id", "path") if name in lock}
             run_id = lock["run_id"]
         users = args["users"]
-        reading = dict(user_names=users, confirm_without_mfa=not users, virtual_devices=True, report_timeout=args["report_timeout"])
+        # No credential report: the listings say who has MFA, current, and the plan does not wait for AWS to generate it.
+        reading = dict(user_names=users, confirm_without_mfa=not users, virtual_devices=True, credential_report=False)
         info = read("mfa.aws.iam_mfa_info", reading)
         message = enrollment_stop(info, None, account_id, delivery, codes)
         if message:

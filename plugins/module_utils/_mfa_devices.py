@@ -309,6 +309,13 @@ def untag_device(client, serial_number, tag_keys):
     client.untag_mfa_device(aws_retry=True, SerialNumber=serial_number, TagKeys=list(tag_keys))
 
 
+@_handles_errors("read the identity of the credentials in use (sts:GetCallerIdentity)")
+def caller_account(client):
+    """(account id, partition) of the credentials in use, from sts:GetCallerIdentity, which needs no permission."""
+    identity = client.get_caller_identity(aws_retry=True)
+    return identity["Account"], identity["Arn"].split(":")[1]
+
+
 @_handles_errors("read the account summary")
 def account_mfa_enabled(client):
     """Whether the root user has an MFA device: GetAccountSummary's AccountMFAEnabled, always current."""

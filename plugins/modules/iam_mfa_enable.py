@@ -720,18 +720,13 @@ def run_batch(module, items):
         before = enabled_among(items, owners)
         seen = {}
         if concurrency > 1 and not listed and independent(items):
-            # The first device alone: when AWS says it is in use, one listing tells about the others, which are then done one at
-            # a time from it (as in the sequential batch); otherwise the others are enabled concurrency at a time.
-            entries += ensure_items(client, module.check_mode, items[:1], owners, False, seen, timeout)
-            if seen:
-                entries += ensure_items(client, module.check_mode, items[1:], owners, True, None, timeout, offset=1)
-            else:
-                more, error, already = ensure_items_concurrently(client, module.check_mode, items[1:], owners, concurrency, timeout, offset=1)
-                entries += more
-                # What was enabled before the run: the devices AWS said were enabled for their user already.
-                before = enabled_among(items, already)
-                if error is not None:
-                    raise error
+            # Every device is enabled at once, concurrency at a time; a device AWS says is in use is looked up then.
+            more, error, already = ensure_items_concurrently(client, module.check_mode, items, owners, concurrency, timeout)
+            entries += more
+            # What was enabled before the run: the devices AWS said were enabled for their user already.
+            before = enabled_among(items, already)
+            if error is not None:
+                raise error
         else:
             for entry in ensure_items(client, module.check_mode, items, owners, listed, seen, timeout):
                 entries.append(entry)

@@ -94,6 +94,18 @@ options:
     type: int
     default: 4
     version_added: 0.2.0
+  credential_report:
+    description:
+      - With V(false), the module reads no credential report, and every answer is current. The account's users come from
+        C(ListUsers), the account id from C(sts:GetCallerIdentity) (which needs no permission), and each user's MFA from the
+        account's virtual devices (with O(virtual_devices) or O(device_kinds)) and C(ListMFADevices) for every user they do not cover.
+      - Without O(details) or O(confirm_without_mfa), only the users named in O(user_names) are then listed and returned, or
+        every user when none is named.
+      - RV(users[].password_enabled), RV(root.password_enabled) and RV(report_generated_time) are then V(null).
+      - A run that enrolls users needs no more than that, and does not wait for AWS to generate the report.
+    type: bool
+    default: true
+    version_added: 0.2.0
   report_timeout:
     description:
       - How many seconds to wait for AWS to finish the credential report before failing.
@@ -407,6 +419,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_iam_user
 from ansible_collections.amazon.aws.plugins.module_utils.iam import list_iam_users
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import ROOT_USER
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import CredentialReportError
@@ -416,6 +429,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._credential_report import 
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import split_root
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import summarize
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import account_mfa_enabled
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import caller_account
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_device_tags
@@ -618,12 +632,64 @@ def audit_account(client, user_names, details, report_timeout, confirm_without_m
     }
 
 
+def audit_without_report(client, sts, user_names, details, confirm_without_mfa=False, virtual_devices=False, skip_unknown_users=False,
+                         device_kinds=False, concurrency=1):
+    """audit_account() without the credential report: every user's MFA from the listings, current; the account id from
+    sts:GetCallerIdentity. The users are every user of the account, or only those named (without details or
+    confirm_without_mfa)."""
+    named = list(dict.fromkeys(user_names))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        identity = pool.submit(caller_account, sts)
+        root_mfa = pool.submit(account_mfa_enabled, client)
+        listed_users = pool.submit(list_iam_users, client)
+        listed_virtual = pool.submit(list_virtual_devices, client) if virtual_devices or device_kinds else None
+        every_user = details or confirm_without_mfa or not named
+        users = {user["UserName"]: new_user_entry(user) for user in listed_users.result()
+                 if every_user or user["UserName"] in named}
+        virtual = listed_virtual.result() if listed_virtual else None
+        if virtual is not None and not details:
+            for user_name, (_user, devices) in enabled_virtual_devices(virtual).items():
+                if user_name in users:
+                    set_devices(users[user_name], devices)
+        # A named user that ListUsers did not show (created since) is listed all the same.
+        to_list = [name for name in users if "mfa_devices" not in users[name]] + [name for name in named if name not in users]
+        listed_devices = user_devices(client, to_list, concurrency) if to_list else {}
+    account, partition = identity.result()
+    unknown = []
+    for user_name, devices in listed_devices.items():
+        if devices is not None and user_name not in users:
+            users[user_name] = user_newer_than_report(client, user_name)
+        if devices is not None:
+            set_devices(users[user_name], devices)
+        elif user_name in named and not skip_unknown_users:
+            raise AnsibleIAMError(message=f"no IAM user named {user_name} in account {account}: check user_names")
+        else:
+            unknown += [user_name] if user_name in named else []
+            users.pop(user_name, None)  # deleted since ListUsers
+    root_mfa_active = root_mfa.result()
+    user_list = sorted(users.values(), key=itemgetter("user_name"))
+    extra = {"unknown_users": unknown} if skip_unknown_users else {}
+    if virtual_devices:
+        extra["virtual_mfa_devices"] = sorted((virtual_device_entry(client, d) for d in virtual), key=itemgetter("serial_number"))
+    root_row = {"arn": f"arn:{partition}:iam::{account}:root", "password_enabled": None}
+    return {
+        **extra,
+        "account_id": account,
+        "account_mfa_enabled": root_mfa_active,
+        "report_generated_time": None,
+        "root": root_entry(root_row, root_mfa_active),
+        "users": user_list,
+        "summary": summarize(user_list, root_mfa_active),
+    }
+
+
 def main():
     argument_spec = dict(
         user_names=dict(type="list", elements="str", default=[]),
         details=dict(type="bool", default=False),
         device_kinds=dict(type="bool", default=False),
         report_timeout=dict(type="int", default=60),
+        credential_report=dict(type="bool", default=True),
         confirm_without_mfa=dict(type="bool", default=False),
         virtual_devices=dict(type="bool", default=False),
         skip_unknown_users=dict(type="bool", default=False),
@@ -636,18 +702,14 @@ def main():
         module.fail_json(msg="concurrency must be 1 to 16")
 
     client = iam_client(module)
+    params = module.params
+    options = {name: params[name] for name in ("confirm_without_mfa", "virtual_devices", "skip_unknown_users", "device_kinds", "concurrency")}
     try:
-        result = audit_account(
-            client,
-            module.params["user_names"],
-            module.params["details"],
-            module.params["report_timeout"],
-            confirm_without_mfa=module.params["confirm_without_mfa"],
-            virtual_devices=module.params["virtual_devices"],
-            skip_unknown_users=module.params["skip_unknown_users"],
-            device_kinds=module.params["device_kinds"],
-            concurrency=module.params["concurrency"],
-        )
+        if params["credential_report"]:
+            result = audit_account(client, params["user_names"], params["details"], params["report_timeout"], **options)
+        else:
+            sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+            result = audit_without_report(client, sts, params["user_names"], params["details"], **options)
     except AnsibleIAMError as e:
         module.fail_json_aws_error(e)
     except CredentialReportError as e:

@@ -124,8 +124,8 @@ options:
   concurrency:
     description:
       - With O(devices) and O(list_first=false), how many devices are created at once when every item creates a device of its own
-        (a batch that also deletes is done one item at a time). The first item is created alone; when its device exists already, one
-        listing serves the others, one at a time. Throttling is retried with back-off by each call.
+        (a batch that also deletes is done one item at a time). A device that exists already is looked up in one listing of the
+        account's devices, shared by the creations. Throttling is retried with back-off by each call.
       - With more than one at a time, every creation is tried even when one fails, and RV(devices) holds the items done, with the seeds
         of the devices created.
     type: int
@@ -719,21 +719,17 @@ def run_batch(module, items):
     error = None
     try:
         if concurrency > 1 and creations_at_once(items, list_first, module.check_mode):
-            # The first creation alone: when its device exists already, the others most likely do too, and one listing
-            # tells (as in the sequential batch); otherwise the others are created concurrency at a time. Every one is
-            # tried then, and the first error (by index) is the task's.
+            # Every device is created at once, concurrency at a time: a device that exists already (EntityAlreadyExists) is
+            # looked up in one listing of the account's devices, shared by the creations. Every one is tried, and the first
+            # error (by index) is the task's.
             listing = Listing(client)
-            results[0] = next(ensure_devices(client, False, items[:1], False, listing=listing))
-            if listing.loaded:
-                for index, result in enumerate(ensure_devices(client, False, items[1:], False, offset=1, listing=listing), start=1):
-                    results[index] = result
-            else:
-                def create_one(index, item):
-                    return next(ensure_devices(client, False, [item], False, offset=1 + index, listing=listing))
 
-                for index, (result, failure) in enumerate(run_concurrently(create_one, items[1:], concurrency), start=1):
-                    results[index] = result
-                    error = error or failure
+            def create_one(index, item):
+                return next(ensure_devices(client, False, [item], False, offset=index, listing=listing))
+
+            for index, (result, failure) in enumerate(run_concurrently(create_one, items, concurrency)):
+                results[index] = result
+                error = error or failure
         else:
             for index, result in enumerate(ensure_devices(client, module.check_mode, items, list_first)):
                 results[index] = result

@@ -10,7 +10,8 @@ module: plan_enrollment
 short_description: Read an account's MFA state and stored seeds, and plan the MFA enrollment of its IAM users
 version_added: 0.1.0
 description:
-  - Reads the account's MFA state as M(mfa.aws.iam_mfa_info) with O(mfa.aws.iam_mfa_info#module:virtual_devices=true) does,
+  - Reads the account's MFA state as M(mfa.aws.iam_mfa_info) with O(mfa.aws.iam_mfa_info#module:virtual_devices=true) and
+    O(mfa.aws.iam_mfa_info#module:credential_report=false) does (current listings, no credential report to wait for),
     the seeds each store of O(delivery) holds as M(mfa.aws.seed_store) with O(mfa.aws.seed_store#module:check_writable=true)
     does, and the tags of the enabled devices named as this plan names them whose seed no store holds (normally none, then
     not read), in this task.
@@ -44,11 +45,6 @@ options:
     type: list
     elements: str
     default: []
-  report_timeout:
-    description:
-      - How many seconds to wait for AWS to finish the credential report (O(mfa.aws.iam_mfa_info#module:report_timeout)).
-    type: int
-    default: 60
   name_format:
     description:
       - The name of each user's virtual device, with C({user_name}) standing for the user's name.

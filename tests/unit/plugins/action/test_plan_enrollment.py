@@ -71,7 +71,7 @@ def test_the_plan_is_the_result_of_two_reads_and_changes_nothing():
     # No device lacks its seed: the tags are not read.
     assert reads.names() == ["mfa.aws.iam_mfa_info", "mfa.aws.seed_store"]
     info, store = reads.calls[0][1], reads.calls[1][1]
-    assert info == dict(CONNECTION, user_names=[], confirm_without_mfa=True, virtual_devices=True, report_timeout=60)
+    assert info == dict(CONNECTION, user_names=[], confirm_without_mfa=True, virtual_devices=True, credential_report=False)
     assert store == dict(CONNECTION, stores=["vault_file"], check_writable=True, account_id=ACCOUNT, vault_file=f"/seeds/{ACCOUNT}.yml")
 
 

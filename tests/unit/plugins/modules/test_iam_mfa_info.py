@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
 from ansible_collections.mfa.aws.plugins.modules.iam_mfa_info import audit_account
+from ansible_collections.mfa.aws.plugins.modules.iam_mfa_info import audit_without_report
 from ansible_collections.mfa.aws.plugins.modules.iam_mfa_info import set_devices
 
 ACCOUNT = "123456789012"
@@ -339,3 +340,70 @@ def test_details_take_precedence_over_device_kinds():
     assert "ListVirtualMFADevices" not in client.calls
     assert sorted(call[1] for call in client.calls if call[0] == "ListMFADevices") == ["alice", "bob", "dave", "erin", "fay", "gone", "zoe"]
     assert [user["user_name"] for user in result["users"] if user["mfa_devices"] == []] == ["bob"]
+
+
+class STS:
+    """sts:GetCallerIdentity of credentials in the account (of an assumed role, in the partition given)."""
+
+    def __init__(self, partition="aws"):
+        self.partition = partition
+        self.calls = []
+
+    def get_caller_identity(self, aws_retry=False):
+        self.calls.append("GetCallerIdentity")
+        return {"Account": ACCOUNT, "Arn": f"arn:{self.partition}:sts::{ACCOUNT}:assumed-role/mfa-aws-enroll/run", "UserId": "AROAEXAMPLE:run"}
+
+
+def without_report(client, sts=None, user_names=(), **options):
+    return audit_without_report(client, sts or STS(), list(user_names), options.pop("details", False), **options)
+
+
+def test_without_the_report_every_user_is_read_from_the_listings_and_no_report_is_generated():
+    devices = {"bob": [device("bob", f"arn:aws:iam::{ACCOUNT}:mfa/bob")], "carol": [device("carol", "GAHT12345678")]}
+    client = IAM([], live_users=["alice", "bob", "carol"], devices=devices)
+    sts = STS()
+    result = without_report(client, sts, confirm_without_mfa=True, virtual_devices=True, concurrency=4)
+    assert not {"GenerateCredentialReport", "GetCredentialReport"} & {call for call in client.calls if isinstance(call, str)}
+    assert sts.calls == ["GetCallerIdentity"]
+    # bob's virtual device is in the account's listing: only the others are listed, carol's hardware token found so.
+    assert sorted(call[1] for call in client.calls if isinstance(call, tuple) and call[0] == "ListMFADevices") == ["alice", "carol"]
+    users = {user["user_name"]: user for user in result["users"]}
+    assert {name: user["mfa_active"] for name, user in users.items()} == {"alice": False, "bob": True, "carol": True}
+    assert users["carol"]["mfa_devices"][0]["kind"] == "hardware" and users["alice"]["password_enabled"] is None
+    assert result["account_id"] == ACCOUNT and result["report_generated_time"] is None
+    assert result["root"]["arn"] == f"arn:aws:iam::{ACCOUNT}:root" and result["root"]["password_enabled"] is None
+    assert result["root"]["handoff"] and result["summary"]["users_without_mfa_names"] == ["alice"]
+    assert [entry["user_name"] for entry in result["virtual_mfa_devices"]] == ["bob"]
+
+
+def test_without_the_report_named_users_alone_are_read_and_the_root_arn_keeps_the_partition():
+    client = IAM([], live_users=["alice", "bob"], root_mfa=True)
+    result = without_report(client, STS("aws-cn"), user_names=["alice"], virtual_devices=True)
+    assert [user["user_name"] for user in result["users"]] == ["alice"]
+    assert [call for call in client.calls if isinstance(call, tuple)] == [("ListMFADevices", "alice")]
+    assert result["root"] == {"user": "<root_account>", "arn": f"arn:aws-cn:iam::{ACCOUNT}:root", "mfa_active": True, "password_enabled": None}
+
+
+def test_without_the_report_an_unknown_named_user_is_a_clear_error_or_left_out():
+    client = IAM([], live_users=["alice"])
+    with pytest.raises(AnsibleIAMError, match=f"no IAM user named mallory in account {ACCOUNT}: check user_names"):
+        without_report(client, user_names=["alice", "mallory"], virtual_devices=True)
+    result = without_report(IAM([], live_users=["alice"]), user_names=["alice", "mallory"], virtual_devices=True, skip_unknown_users=True)
+    assert result["unknown_users"] == ["mallory"] and [user["user_name"] for user in result["users"]] == ["alice"]
+
+
+def test_without_the_report_a_named_user_newer_than_the_user_listing_is_read_from_iam():
+    client = IAM([], live_users=["alice"])
+    original = client.get_paginator
+
+    def later_user(operation):
+        pages = original(operation)
+        if operation == "list_users":
+            client.live_users = ["alice"]
+            pages.build_full_result = lambda: {"Users": []}  # dave is created after ListUsers answered
+            client.live_users.append("dave")
+        return pages
+
+    client.get_paginator = later_user
+    result = without_report(client, user_names=["dave"], virtual_devices=True)
+    assert [user["user_name"] for user in result["users"]] == ["dave"] and ("GetUser", "dave") in client.calls
