@@ -383,6 +383,7 @@ devices:
 """
 
 import datetime
+import threading
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -489,28 +490,41 @@ def plan(state, user_name, serial_number, owner, codes):
     return ENABLE
 
 
-def virtual_device_user(client, serial_number):
-    """The user a virtual device is enabled for; None when it cannot be told (hardware tokens are not listed)."""
-    if device_kind(serial_number) != VIRTUAL:
-        return None
-    try:
-        devices = list_virtual_devices(client, assignment_status="Assigned")
-    except AnsibleIAMError:
-        # The caller reports the error of the call that failed first, not this one.
-        return None
-    return virtual_device_users(devices).get(serial_number)
+class AssignedDevices:
+    """Whom the account's virtual devices are enabled for: listed once (ListVirtualMFADevices), when first asked, and shared
+    by the enablings a batch makes at once."""
+
+    def __init__(self, client):
+        self.client = client
+        self.users = None
+        self.lock = threading.Lock()
+
+    def user_of(self, serial_number):
+        """The user a virtual device is enabled for; None when it cannot be told (hardware tokens are not listed)."""
+        if device_kind(serial_number) != VIRTUAL:
+            return None
+        with self.lock:
+            if self.users is None:
+                try:
+                    self.users = virtual_device_users(list_virtual_devices(self.client, assignment_status="Assigned"))
+                except AnsibleIAMError:
+                    # The caller reports the error of the call that failed first, not this one.
+                    return None
+            return self.users.get(serial_number)
 
 
-def enable(client, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
+def enable(client, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT, assigned=None):
     """EnableMFADevice: True, or False when AWS answers that the device is enabled for that user already.
 
     Made again while IAM does not show a device just created (see call_while_invisible). When the device is enabled for
-    another user, the error names that user if AWS can tell.
+    another user, the error names that user if AWS can tell (from ``assigned``, an AssignedDevices shared by a batch, or
+    a listing of its own).
     """
     try:
         call_while_invisible(client, enable_device, user_name, serial_number, codes, timeout)
     except AnsibleIAMError as e:
-        owner = error_code(e.exception) == "EntityAlreadyExists" and virtual_device_user(client, serial_number)
+        in_use = error_code(e.exception) == "EntityAlreadyExists"
+        owner = in_use and (assigned or AssignedDevices(client)).user_of(serial_number)
         if not owner:
             raise
         if owner == user_name:
@@ -519,12 +533,12 @@ def enable(client, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
     return True
 
 
-def apply(client, check_mode, action, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
+def apply(client, check_mode, action, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT, assigned=None):
     """Carry out what plan() decided, nothing in check mode; False when AWS says the device was enabled for the user already."""
     if check_mode or action is None:
         return True
     if action == ENABLE:
-        return enable(client, user_name, serial_number, codes, timeout)
+        return enable(client, user_name, serial_number, codes, timeout, assigned)
     deactivate_device(client, user_name=user_name, serial_number=serial_number)
     return True
 
@@ -680,11 +694,14 @@ def ensure_items_concurrently(client, check_mode, items, owners, concurrency, ti
 
     Every item is tried, so an error leaves the items after it done too. owners is updated as ensure_items() updates it.
     """
+    # A device AWS says is in use is looked up in one listing, made for the first such device and shared by the others.
+    assigned = AssignedDevices(client)
+
     def work(index, item):
         user_name, serial_number, codes = item["user_name"], item["serial_number"], codes_of(item)
         try:
             action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
-            done = apply(client, check_mode, action, user_name, serial_number, codes, timeout)
+            done = apply(client, check_mode, action, user_name, serial_number, codes, timeout, assigned)
         except AnsibleIAMError as e:
             raise item_error(offset + index, user_name, e) from e
         entry = dict(user_name=user_name, serial_number=serial_number, kind=device_kind(serial_number), state=item["state"],

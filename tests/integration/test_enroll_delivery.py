@@ -86,7 +86,7 @@ def test_several_stores_at_once_hold_the_same_seeds_and_a_stopped_copy_is_made_u
     # A run that stops once the primary store (the vault file) has the seeds, before the copies are made.
     play = [{"hosts": "all", "gather_facts": False, "vars": {"ansible_pipelining": True, **every},
              "roles": [{"role": "mfa.aws.account_session"}],
-             "module_defaults": {"group/mfa.aws.aws": {key_name: f"{{{{ account_session_credentials.{key_name} | default(omit) }}}}"
+             "module_defaults": {"group/mfa.aws.aws": {key_name: f"{{{{ account_session_result.credentials.{key_name} | default(omit) }}}}"
                                                        for key_name in ("access_key", "secret_key", "session_token")}},
              "tasks": [{"name": f"step {step}", "ansible.builtin.include_role": {"name": "mfa.aws.enroll", "tasks_from": step}}
                        for step in ("plan", "create")] + [

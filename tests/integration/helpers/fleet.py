@@ -119,8 +119,13 @@ class Fleet:
             assert mode == 0o600
 
 
+def service_actions(calls, service):
+    """How many times each action of the service was answered (throttled calls left out)."""
+    return Counter(call["action"] for call in calls if call["service"] == service and not call.get("throttled"))
+
+
 def iam_actions(calls):
-    return Counter(call["action"] for call in calls if call["service"] == "iam" and not call.get("throttled"))
+    return service_actions(calls, "iam")
 
 
 def changed_hosts(result):
