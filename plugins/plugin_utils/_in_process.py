@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import importlib
 import io
 import logging
@@ -118,10 +119,22 @@ def _warm_template_plugins():
         pass  # each worker indexes them itself, as without this
 
 
+def _freeze_controller_objects():
+    """Move the objects the controller holds now (Ansible, boto3, botocore, the playbook and the inventory) out of reach of
+    the garbage collector, as Python's documentation advises for a process that forks without exec (gc.freeze).
+
+    Ansible forks a worker for every task and host: the controller's own collections then no longer walk that heap between
+    the forks, and a worker's collections do not touch (and so copy) the pages it inherits. Only what exists now is frozen;
+    it lives as long as the run anyway.
+    """
+    gc.freeze()
+
+
 # This file is imported once, with the first action plugin that uses it: in the controller's process, before any fork.
 if _SHARED_LOADER is not None:
     _warm_shared_loader()
 _warm_template_plugins()
+_freeze_controller_objects()
 
 
 def _session_with_builtin_events(env_vars=None):
