@@ -10,7 +10,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_account_id
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
 from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock
 
 

@@ -18,11 +18,11 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import ENTRY_FIELDS
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import has_device_keys
-from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_account_id
-from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_user_name
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_user_name
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import same_device
-from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import user_name_problem
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import user_name_problem
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import OtpError
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import manual_entry_key
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import normalize_seed

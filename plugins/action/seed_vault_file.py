@@ -19,7 +19,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_en
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import merged_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
-from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import user_name_problem
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import user_name_problem
 from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock
 from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
     check_writable,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
 
 try:
@@ -28,6 +27,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import ROOT_ARN
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import _handles_errors
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
 
@@ -44,7 +44,6 @@ _NOT_READY = frozenset(("ReportInProgress", "ReportNotPresent", "ReportExpired")
 _FIRST_DELAY = 0.25
 _MAX_DELAY = 8.0
 
-_ROOT_ARN = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):root")
 
 ROOT_MFA_DOCUMENTATION = "https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html"
 
@@ -178,7 +177,7 @@ def split_root(rows: list[dict]) -> tuple[dict, list[dict]]:
 
 def account_id(root_row: dict) -> str:
     """The account id, from the root user's ARN ``arn:aws:iam::<id>:root``."""
-    match = _ROOT_ARN.fullmatch(root_row["arn"] or "")
+    match = ROOT_ARN.fullmatch(root_row["arn"] or "")
     if not match:
         raise CredentialReportError(f"the {ROOT_USER} row of the credential report has ARN {root_row['arn']!r}, not arn:aws:iam::<account id>:root")
     return match.group(1)

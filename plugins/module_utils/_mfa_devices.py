@@ -33,6 +33,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_root_arn
 from ansible_collections.mfa.aws.plugins.module_utils import _totp
 
 VIRTUAL = "virtual"
@@ -143,7 +144,7 @@ def device_kind(serial_number: str) -> str:
 
 
 def is_root_user(user_name: str) -> bool:
-    return user_name in ROOT_USER_NAMES or bool(re.fullmatch(r"arn:aws[\w-]*:iam::\d{12}:root", user_name))
+    return user_name in ROOT_USER_NAMES or is_root_arn(user_name)
 
 
 def validate_device_name(name: str) -> str | None:

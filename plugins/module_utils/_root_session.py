@@ -14,7 +14,6 @@ them (IAMDeleteRootUserCredentials); nothing can enable one, which only the cons
 from __future__ import annotations
 
 import os
-import re
 
 try:
     import botocore
@@ -23,6 +22,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import _handles_errors
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import device_kind
 
@@ -31,7 +31,6 @@ DELETE_POLICY = "IAMDeleteRootUserCredentials"
 # AssumeRoot has no global endpoint: without a region, the session is opened in this one.
 DEFAULT_REGION = "us-east-1"
 MAX_SESSION_SECONDS = 900
-_ACCOUNT_ID = re.compile(r"\d{12}")
 # The retries (throttling) of STS calls and of the calls of the sessions they open.
 SESSION_RETRY = AWSRetry.jittered_backoff(retries=10)
 
@@ -44,7 +43,7 @@ _SESSION_HINT = (
 
 def account_id_problem(account_id: str) -> str | None:
     """The problem with account_id, or None when it is a 12-digit account id."""
-    if not _ACCOUNT_ID.fullmatch(account_id or ""):
+    if not is_account_id(account_id):
         return f"account_id must be the 12-digit id of a member account of the organisation, not {account_id!r}"
     return None
 

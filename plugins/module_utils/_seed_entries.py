@@ -33,29 +33,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import valida
 ENTRY_KEYS = ("serial_number", "base32_seed")
 ENTRY_FIELDS = ENTRY_KEYS + ("created",)
 
-_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _BASE32_SEED = re.compile(r"[A-Za-z2-7]{16,}=*")
-
-
-# --- user names and account ids ---------------------------------------------------------------
-
-
-def is_user_name(value) -> bool:
-    """Whether value is an IAM user name (1 to 64 letters, digits and +=,.@_-): never a path, never empty."""
-    return isinstance(value, str) and bool(_USER_NAME.fullmatch(value))
-
-
-def user_name_problem(value) -> str | None:
-    """The problem with an IAM user name, or None when IAM would accept it."""
-    if is_user_name(value):
-        return None
-    return f"user name {value!r} is not an IAM user name (1 to 64 letters, digits and +=,.@_-)"
-
-
-def is_account_id(value) -> bool:
-    """Whether value is an AWS account id: a string of 12 digits."""
-    return isinstance(value, str) and bool(_ACCOUNT_ID.fullmatch(value))
 
 
 # --- entries ---------------------------------------------------------------------------------

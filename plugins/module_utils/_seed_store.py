@@ -37,10 +37,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import entry_problem
-from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_account_id
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain_entry
-from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import user_name_problem
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import user_name_problem
 
 SECRETS_MANAGER = "secretsmanager"
 SSM = "ssm"

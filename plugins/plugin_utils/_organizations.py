@@ -39,6 +39,8 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
+
 # Account states, as ListAccountsForParent reports them (State, or Status where State is absent).
 STATUSES = ("ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "PENDING_ACTIVATION", "CLOSED")
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -56,7 +58,6 @@ DEFAULT_OU_GROUP_NAMES = "path"
 _RETRY = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["ThrottlingException"])
 
 _UNIT_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _ROLE_NAME = re.compile(r"(?:[\x21-\x7e]+/)*[\w+=,.@-]{1,64}", re.ASCII)
 _UNSAFE_HOST_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]+")
 _UNSAFE_GROUP_CHARACTERS = re.compile(r"[^a-z0-9]+")
@@ -217,7 +218,7 @@ class Selection:
     def from_options(cls, organizational_units, statuses, tags, exclude_accounts, include_management_account, include_tags) -> Selection:
         """A selection from the plugin's options, checked: OrganizationsError names the option to fix."""
         for account_id in exclude_accounts or ():
-            if not (isinstance(account_id, str) and _ACCOUNT_ID.fullmatch(account_id)):
+            if not is_account_id(account_id):
                 raise OrganizationsError(
                     f"exclude_accounts takes 12-digit account ids, not '{account_id}': quote the ids in YAML so that they stay strings"
                 )

@@ -21,43 +21,6 @@ def entry(serial=SERIAL, seed=SEED, **extra):
     return dict(serial_number=serial, base32_seed=seed, **extra)
 
 
-# --- user names and account ids --------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "value, ok",
-    [
-        ("alice", True),
-        ("alice.b-c_d", True),
-        ("a+b=c,d@e", True),
-        ("x" * 64, True),
-        ("x" * 65, False),
-        ("", False),
-        ("bob smith", False),
-        ("../alice", False),
-        ("a/b", False),
-        ("ålice", False),
-        (1234, False),
-        (None, False),
-    ],
-)
-def test_user_names(value, ok):
-    assert entries.is_user_name(value) is ok
-    problem = entries.user_name_problem(value)
-    if ok:
-        assert problem is None
-    else:
-        assert problem == f"user name {value!r} is not an IAM user name (1 to 64 letters, digits and +=,.@_-)"
-
-
-@pytest.mark.parametrize(
-    "value, ok",
-    [("123456789012", True), ("12345678901", False), ("1234567890123", False), ("12345678901a", False), (123456789012, False), (None, False)],
-)
-def test_account_ids(value, ok):
-    assert entries.is_account_id(value) is ok
-
-
 # --- entries a task gives --------------------------------------------------------------------
 
 
