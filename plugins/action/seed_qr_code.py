@@ -14,7 +14,6 @@ import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.parsing.vault import VaultLib
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import ENTRY_FIELDS
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import has_device_keys
@@ -27,6 +26,7 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._otp import OtpError
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import manual_entry_key
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import normalize_seed
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import otpauth_uri
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import SecretsAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
     check_writable,
     dump_yaml,
@@ -59,21 +59,10 @@ _HEADER = (
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(SecretsAction):
 
-    TRANSFERS_FILES = False
+    DOING = "writing the QR codes"
     _VALID_ARGS = frozenset(("dir", "seeds", "issuer", "account_id", "account_alias", "remove", "vault_id", "mode", "check_writable"))
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        try:
-            return self._run(result)
-        except AnsibleActionFail:
-            raise
-        except Exception as e:  # pylint: disable=broad-exception-caught
-            # Ansible prints an exception's text even for no_log tasks, and this one may hold a seed.
-            raise AnsibleActionFail(f"unexpected {type(e).__name__} while writing the QR codes (details withheld: they may contain a seed)") from None
 
     def _run(self, result):
         args = self.validate_argument_spec(

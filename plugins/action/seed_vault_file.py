@@ -12,7 +12,6 @@ import datetime
 
 from ansible.errors import AnsibleActionFail
 from ansible.parsing.vault import VaultLib
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import entry_problem
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_entry
@@ -21,6 +20,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
 from ansible_collections.mfa.aws.plugins.module_utils._identifiers import user_name_problem
 from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import SecretsAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
     check_writable,
     dump_yaml,
@@ -33,21 +33,10 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
 _HEADER = "# MFA seeds written by mfa.aws.seed_vault_file: user name -> serial_number, base32_seed, created\n"
 
 
-class ActionModule(ActionBase):
+class ActionModule(SecretsAction):
 
-    TRANSFERS_FILES = False
+    DOING = "handling the seed file"
     _VALID_ARGS = frozenset(("path", "seeds", "remove", "vault_id", "mode", "check_writable", "return_seeds", "users", "lock_timeout"))
-    _requires_connection = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        try:
-            return self._run(result)
-        except AnsibleActionFail:
-            raise
-        except Exception as e:  # pylint: disable=broad-exception-caught
-            # Ansible prints an exception's text even for no_log tasks, and this one may hold a seed.
-            raise AnsibleActionFail(f"unexpected {type(e).__name__} while handling the seed file (details withheld: they may contain a seed)") from None
 
     def _run(self, result):
         args = self.validate_argument_spec(

@@ -17,9 +17,34 @@ from ansible.errors import AnsibleAction
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import action_loader
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+
+
+class SecretsAction(ActionBase):
+    """An action plugin that handles seeds on the controller: an unexpected error never shows its text.
+
+    Ansible prints an exception's text even for a no_log task, and the text may hold a seed: such an error fails the task
+    with its type and DOING (what the action was doing) only. Subclasses implement _run(result).
+    """
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    DOING = "handling the seeds"
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        try:
+            return self._run(result)
+        except AnsibleActionFail:
+            raise
+        except Exception as e:  # pylint: disable=broad-exception-caught
+            raise AnsibleActionFail(f"unexpected {type(e).__name__} while {self.DOING} (details withheld: they may contain a seed)") from None
+
+    def _run(self, result):
+        raise NotImplementedError
 
 
 def connection_option_names(only=None):
