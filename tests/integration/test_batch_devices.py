@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 
 import pyotp
 import pytest
@@ -248,11 +249,12 @@ def test_without_listing_first_new_devices_cost_only_their_writes_and_existing_o
     results, calls = run_steps(ansible, fresh_aws, steps, {})
 
     assert changes(results) == [True, True, False]
-    # Run again, the creations made at once (4 at a time) each hear that the device exists, and one listing serves them all
-    # and the fifth device.
-    assert [sorted(iam_calls(made)) for made in calls] == [
-        ["ListVirtualMFADevices"], ["CreateVirtualMFADevice"] * 5, ["CreateVirtualMFADevice"] * 4 + ["ListVirtualMFADevices"],
-    ]
+    # Run again, the creations made at once (4 at a time) each hear that the device exists until the first of them has
+    # listed the devices: one listing serves them all, and the devices not tried yet.
+    assert [sorted(iam_calls(made)) for made in calls[:2]] == [["ListVirtualMFADevices"], ["CreateVirtualMFADevice"] * 5]
+    again = Counter(iam_calls(calls[2]))
+    assert set(again) == {"ListVirtualMFADevices", "CreateVirtualMFADevice"}
+    assert again["ListVirtualMFADevices"] == 1 and 1 <= again["CreateVirtualMFADevice"] <= 4
     seeds = {entry["name"]: entry["base32_seed"] for entry in results[1]["devices"]}
     assert sorted(seeds) == sorted(USERS) and all(seed in fresh_aws.issued_seeds() for seed in seeds.values())
 
