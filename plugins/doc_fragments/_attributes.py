@@ -51,3 +51,17 @@ attributes:
     membership:
       - mfa.aws.aws
 """
+
+    CONTROLLER = r"""
+options: {}
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+    description: Does not support C(async).
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller, whatever the target host.
+"""

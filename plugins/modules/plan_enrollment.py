@@ -140,6 +140,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.CONTROLLER
   - mfa.aws._attributes.ACTION_GROUP
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -156,15 +157,7 @@ attributes:
   idempotent:
     support: full
   action:
-    support: full
     description: Runs on the controller through an action plugin, which runs the actions of the modules it reads with.
-  async:
-    support: none
-    description: Does not support C(async).
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller, whatever the target host.
 notes:
   - The reads get the connection options of this task (C(group/mfa.aws.aws) in C(module_defaults)); C(module_defaults) set for
     M(mfa.aws.iam_mfa_info), M(mfa.aws.seed_store) or M(mfa.aws.iam_virtual_mfa_info) by name do not apply to them.

@@ -97,17 +97,10 @@ attributes:
   idempotent:
     support: full
   action:
-    support: full
     description: Runs on the controller through an action plugin.
-  async:
-    support: none
-    description: Does not support C(async).
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller, whatever the target host.
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.CONTROLLER
 notes:
   - Run the task with C(no_log=true) when it receives seeds, as the examples do.
   - The vault secret of the run decrypts every seed it encrypted; never hand it to the people the QR codes are for. Show each

@@ -121,6 +121,7 @@ options:
     default: {}
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.CONTROLLER
   - mfa.aws._attributes.ACTION_GROUP
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -135,15 +136,7 @@ attributes:
   idempotent:
     support: full
   action:
-    support: full
     description: Runs on the controller through an action plugin, which runs the action of each store's module.
-  async:
-    support: none
-    description: Does not support C(async).
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller, whatever the target host.
 notes:
   - Run the task with C(no_log=true) when it receives or returns seeds, as the example does.
   - The connection options apply to V(secretsmanager) and V(ssm) only. With O(store_credentials), those credentials replace

@@ -91,17 +91,10 @@ attributes:
   idempotent:
     support: full
   action:
-    support: full
     description: Runs on the controller through an action plugin.
-  async:
-    support: none
-    description: Does not support C(async).
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller, whatever the target host.
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.CONTROLLER
 notes:
   - Run the task with C(no_log=true) when it receives seeds, as the examples do.
   - Read the file with M(ansible.builtin.include_vars) and its C(name) option, since user names can contain characters that
