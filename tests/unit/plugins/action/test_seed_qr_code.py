@@ -12,11 +12,10 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.mfa.aws.plugins.action import seed_qr_code
-
-SERIAL = "arn:aws:iam::123456789012:mfa/alice"
-SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-NOW = "2024-06-01T09:30:00+00:00"
-EARLIER = "2023-01-01T00:00:00+00:00"
+from ansible_collections.mfa.aws.tests.unit.utils.constants import EARLIER
+from ansible_collections.mfa.aws.tests.unit.utils.constants import NOW
+from ansible_collections.mfa.aws.tests.unit.utils.constants import SEED
+from ansible_collections.mfa.aws.tests.unit.utils.constants import SERIAL
 
 
 @pytest.mark.parametrize("user", ["bob smith", "../alice", "", "x" * 65, 42])

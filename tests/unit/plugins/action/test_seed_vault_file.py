@@ -13,17 +13,13 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.mfa.aws.plugins.action import seed_vault_file
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import seeds_problem
-
-SERIAL = "arn:aws:iam::123456789012:mfa/alice"
-OLD_SERIAL = "arn:aws:iam::123456789012:mfa/alice-old"
-SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-OLD_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-NOW = "2024-06-01T09:30:00+00:00"
-EARLIER = "2023-01-01T00:00:00+00:00"
-
-
-def entry(serial=SERIAL, seed=SEED, **extra):
-    return dict(serial_number=serial, base32_seed=seed, **extra)
+from ansible_collections.mfa.aws.tests.unit.utils.constants import EARLIER
+from ansible_collections.mfa.aws.tests.unit.utils.constants import NOW
+from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SEED
+from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SERIAL
+from ansible_collections.mfa.aws.tests.unit.utils.constants import SEED
+from ansible_collections.mfa.aws.tests.unit.utils.constants import SERIAL
+from ansible_collections.mfa.aws.tests.unit.utils.constants import entry
 
 
 @pytest.mark.parametrize(

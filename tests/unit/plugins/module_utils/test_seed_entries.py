@@ -8,17 +8,13 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.mfa.aws.plugins.module_utils import _seed_entries as entries
-
-SERIAL = "arn:aws:iam::123456789012:mfa/alice"
-OLD_SERIAL = "arn:aws:iam::123456789012:mfa/alice-old"
-SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-OLD_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-NOW = "2024-06-01T09:30:00+00:00"
-EARLIER = "2023-01-01T00:00:00+00:00"
-
-
-def entry(serial=SERIAL, seed=SEED, **extra):
-    return dict(serial_number=serial, base32_seed=seed, **extra)
+from ansible_collections.mfa.aws.tests.unit.utils.constants import EARLIER
+from ansible_collections.mfa.aws.tests.unit.utils.constants import NOW
+from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SEED
+from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SERIAL
+from ansible_collections.mfa.aws.tests.unit.utils.constants import SEED
+from ansible_collections.mfa.aws.tests.unit.utils.constants import SERIAL
+from ansible_collections.mfa.aws.tests.unit.utils.constants import entry
 
 
 # --- entries a task gives --------------------------------------------------------------------

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import datetime
-from unittest.mock import MagicMock
 
 import botocore.exceptions
 import pytest
@@ -15,8 +14,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import ROOT_HANDOFF
 from ansible_collections.mfa.aws.plugins.modules import iam_mfa_enable
+from ansible_collections.mfa.aws.tests.unit.utils.constants import SERIAL
+from ansible_collections.mfa.aws.tests.unit.utils.constants import paged_client
 
-SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 TOKEN = "GAHT12345678"
 CODES = ("271828", "314159")
 ENABLED = datetime.datetime(2024, 6, 1, 9, 30, tzinfo=datetime.timezone.utc)
@@ -29,19 +29,10 @@ def listed(serial_number, user_name="alice"):
 
 def fake_iam(user_devices=(), virtual_devices=()):
     """An IAM client whose listings return these devices and whose writes succeed."""
-    pages = {
+    return paged_client({
         "list_mfa_devices": {"MFADevices": list(user_devices)},
         "list_virtual_mfa_devices": {"VirtualMFADevices": list(virtual_devices)},
-    }
-    client = MagicMock()
-
-    def paginator(name):
-        result = MagicMock()
-        result.paginate.return_value.build_full_result.return_value = pages[name]
-        return result
-
-    client.get_paginator.side_effect = paginator
-    return client
+    })
 
 
 def calls(client):

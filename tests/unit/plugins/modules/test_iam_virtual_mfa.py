@@ -16,6 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
 from ansible_collections.mfa.aws.plugins.modules import iam_virtual_mfa
+from ansible_collections.mfa.aws.tests.unit.utils.constants import paged_client
 
 SERIAL = "arn:aws:iam::123456789012:mfa/team/alice"
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -29,14 +30,7 @@ def fake_iam(devices=(), tags=None):
         "list_virtual_mfa_devices": {"VirtualMFADevices": list(devices)},
         "list_mfa_device_tags": {"Tags": [{"Key": key, "Value": value} for key, value in (tags or {}).items()]},
     }
-    client = MagicMock()
-
-    def paginator(name):
-        result = MagicMock()
-        result.paginate.return_value.build_full_result.return_value = pages[name]
-        return result
-
-    client.get_paginator.side_effect = paginator
+    client = paged_client(pages)
     client.create_virtual_mfa_device.return_value = {
         "VirtualMFADevice": {"SerialNumber": SERIAL, "Base32StringSeed": SEED.encode("ascii"), "QRCodePNG": PNG}
     }
