@@ -657,15 +657,16 @@ def audit_without_report(client, sts, user_names, details, confirm_without_mfa=F
     account, partition = identity.result()
     unknown = []
     for user_name, devices in listed_devices.items():
-        if devices is not None and user_name not in users:
-            users[user_name] = user_newer_than_report(client, user_name)
-        if devices is not None:
-            set_devices(users[user_name], devices)
-        elif user_name in named and not skip_unknown_users:
-            raise AnsibleIAMError(message=f"no IAM user named {user_name} in account {account}: check user_names")
-        else:
-            unknown += [user_name] if user_name in named else []
+        if devices is None:
+            if user_name in named and not skip_unknown_users:
+                raise AnsibleIAMError(message=f"no IAM user named {user_name} in account {account}: check user_names")
+            if user_name in named:
+                unknown.append(user_name)
             users.pop(user_name, None)  # deleted since ListUsers
+            continue
+        if user_name not in users:
+            users[user_name] = user_newer_than_report(client, user_name)
+        set_devices(users[user_name], devices)
     root_mfa_active = root_mfa.result()
     user_list = sorted(users.values(), key=itemgetter("user_name"))
     extra = {"unknown_users": unknown} if skip_unknown_users else {}
