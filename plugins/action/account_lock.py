@@ -10,7 +10,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import account_id_problem
 from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock
 
 
@@ -33,8 +33,9 @@ class ActionModule(ActionBase):
             ),
         )[1]
         account, path = args["account_id"], args["path"]
-        if not is_account_id(account):
-            raise AnsibleActionFail(f"account_id must be the 12 digits of an AWS account id, not {account!r}")
+        problem = account_id_problem(account, "the AWS account the lock is for")
+        if problem:
+            raise AnsibleActionFail(problem)
         if args["timeout"] < 0 or args["stale_after"] < 60:
             raise AnsibleActionFail("timeout must be 0 or more seconds, and stale_after at least 60 seconds")
         run = _account_lock.this_run()

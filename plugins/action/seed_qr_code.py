@@ -17,7 +17,7 @@ from ansible.parsing.vault import VaultLib
 
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import ENTRY_FIELDS
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import has_device_keys
-from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import account_id_problem
 from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_user_name
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import same_device
@@ -157,8 +157,9 @@ def _validated_seeds(seeds):
 
 def _account(account_id, account_alias):
     """What follows user@ in the account labels: the account id, or the alias and the id."""
-    if not is_account_id(account_id):
-        raise AnsibleActionFail("account_id must be the 12-digit id of the AWS account the devices belong to (a quoted string)")
+    problem = account_id_problem(account_id, "the AWS account the devices belong to")
+    if problem:
+        raise AnsibleActionFail(problem)
     return f"{account_alias} ({account_id})" if account_alias else account_id
 
 

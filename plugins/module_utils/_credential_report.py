@@ -28,8 +28,8 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
 from ansible_collections.mfa.aws.plugins.module_utils._identifiers import ROOT_ARN
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import _handles_errors
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_call
+from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
 
 ROOT_USER = "<root_account>"
 
@@ -199,7 +199,7 @@ def summarize(users: list[dict], root_mfa_active: bool) -> dict:
 # --- AWS calls -----------------------------------------------------------------------------
 
 
-@_handles_errors(
+@iam_call(
     "generate the credential report",
     hints={"LimitExceeded": "AWS is generating too many credential reports for this account: run again in a few minutes"},
 )
@@ -207,7 +207,7 @@ def _generate_report(client):
     return client.generate_credential_report(aws_retry=True)["State"]
 
 
-@_handles_errors("read the credential report")
+@iam_call("read the credential report")
 def _get_report(client):
     """The GetCredentialReport answer, or None while no finished report is there to read."""
     try:

@@ -15,16 +15,10 @@ act on, what to fix.  Nothing here ever puts a seed or an authentication code in
 
 from __future__ import annotations
 
-import functools
 import random
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library.
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
@@ -33,14 +27,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
+from ansible_collections.mfa.aws.plugins.module_utils._errors import _RAISE
+from ansible_collections.mfa.aws.plugins.module_utils._errors import aws_call
+from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import VIRTUAL
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import device_kind
 from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_root_arn
 from ansible_collections.mfa.aws.plugins.module_utils import _totp
-
-VIRTUAL = "virtual"
-FIDO = "fido"
-HARDWARE = "hardware"
-
-MAX_DEVICES_PER_USER = 8
 
 # How the credential report and the root user's ARN name the root user.
 ROOT_USER_NAMES = ("<root_account>",)
@@ -49,25 +42,10 @@ ROOT_HANDOFF = (
     "run mfa.aws.iam_mfa_info (or playbooks/audit.yml) for the console steps to hand to the account owner"
 )
 
-_DEVICE_NAME = re.compile(r"[\w+=,.@-]{1,226}", re.ASCII)
-_PATH = re.compile(r"/([\x21-\x7e]+/)*")
-_HARDWARE_SERIAL = re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII)
 _CODE = re.compile(r"[0-9]{6}")
 
 # IAM answers ConcurrentModification and EntityTemporarilyUnmodifiable while another change of the entity settles.
 _RETRY = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["ConcurrentModification", "EntityTemporarilyUnmodifiable"])
-
-# One line per error a person can act on: what to fix.
-_HINTS = {
-    "InvalidAuthenticationCode": "the two codes are not consecutive codes of this device's seed: check the device clock or the seed",
-    "LimitExceeded": f"the user already has {MAX_DEVICES_PER_USER} MFA devices, the most AWS allows: deactivate and delete one first",
-    "DeleteConflict": "the device is still enabled for a user: deactivate it first (or set force=true)",
-    "Throttling": "AWS throttled every retry: run with fewer forks or later",
-    "AccessDenied": "the credentials in use lack this IAM permission: grant it to the role or user that runs the task",
-    "AccessDeniedException": "the credentials in use lack this IAM permission: grant it to the role or user that runs the task",
-    "InvalidClientTokenId": "the AWS credentials are not valid: check the access key, profile or assumed role",
-    "ExpiredToken": "the AWS credentials have expired: assume the role again",
-}
 
 
 def with_connection_secrets_hidden(argument_spec: dict) -> dict:
@@ -84,13 +62,6 @@ def iam_client(module):
     return module.client("iam", retry_decorator=_RETRY)
 
 
-def error_code(exception) -> str | None:
-    try:
-        return exception.response["Error"]["Code"]
-    except (AttributeError, KeyError, TypeError):
-        return None
-
-
 def fail_with_result(module, error: AnsibleIAMError, **result):
     """Fail with the error, as AnsibleAWSModule.fail_json_aws_error does, and with the result so far."""
     if error.exception:
@@ -98,76 +69,20 @@ def fail_with_result(module, error: AnsibleIAMError, **result):
     module.fail_json(msg=error.message, **result)
 
 
-def _handles_errors(description, missing=None, hints=None):
-    """Turn botocore errors of the decorated call into AnsibleIAMError.
-
-    ``description`` is formatted with the call's keyword arguments, so a message names the
-    user and device concerned.  ``missing`` (a value) is returned when AWS answers
-    ``NoSuchEntity``; without it, NoSuchEntity is an error like any other.  ``hints`` adds
-    or overrides per-code hints for this call; they are formatted with the call's keyword
-    arguments too.  The decorated functions take the client positionally and everything else
-    by keyword.
-    """
-    all_hints = dict(_HINTS, **(hints or {}))
-
-    def decorator(func):
-        @functools.wraps(func)
-        def wrapper(client, **kwargs):
-            try:
-                return func(client, **kwargs)
-            except botocore.exceptions.ClientError as e:
-                code = error_code(e)
-                if code == "NoSuchEntity" and missing is not None:
-                    return missing() if callable(missing) else missing
-                message = "Failed to " + description.format(**kwargs)
-                if code in all_hints:
-                    message += f" ({all_hints[code].format(**kwargs)})"
-                raise AnsibleIAMError(message=message, exception=e) from e
-            except botocore.exceptions.BotoCoreError as e:
-                raise AnsibleIAMError(message="Failed to " + description.format(**kwargs), exception=e) from e
-
-        return wrapper
-
-    return decorator
+def iam_call(description, missing=_RAISE, hints=None):
+    """The collection's error layer (``_errors.aws_call``) for an IAM or STS call: it raises AnsibleIAMError."""
+    return aws_call(description, missing=missing, hints=hints, error=AnsibleIAMError)
 
 
 # --- pure helpers --------------------------------------------------------------------------
-
-
-def device_kind(serial_number: str) -> str:
-    """``virtual`` for ``:mfa/`` ARNs, ``fido`` for ``:u2f/`` ARNs, ``hardware`` for printed serials."""
-    if serial_number.startswith("arn:") and ":mfa/" in serial_number:
-        return VIRTUAL
-    if serial_number.startswith("arn:") and ":u2f/" in serial_number:
-        return FIDO
-    return HARDWARE
 
 
 def is_root_user(user_name: str) -> bool:
     return user_name in ROOT_USER_NAMES or is_root_arn(user_name)
 
 
-def validate_device_name(name: str) -> str | None:
-    """The problem with a virtual MFA device name, or None when IAM would accept it."""
-    if not _DEVICE_NAME.fullmatch(name):
-        return "name must be 1 to 226 characters of letters, digits and +=,.@_- (as IAM requires)"
-    return None
-
-
-def validate_path(path: str) -> str | None:
-    if len(path) > 512 or not _PATH.fullmatch(path):
-        return "path must begin and end with / and be at most 512 printable ASCII characters (as IAM requires)"
-    return None
-
-
 def validate_code(code: str | None) -> bool:
     return code is not None and bool(_CODE.fullmatch(code))
-
-
-def validate_serial_number(serial_number: str) -> str | None:
-    if device_kind(serial_number) == HARDWARE and not _HARDWARE_SERIAL.fullmatch(serial_number):
-        return "serial_number must be a virtual device ARN or a hardware token's printed serial (9 to 256 characters)"
-    return None
 
 
 def virtual_serial_suffix(path: str, name: str) -> str:
@@ -218,7 +133,7 @@ def normalize_mfa_device(device: dict) -> dict:
 # --- AWS calls -----------------------------------------------------------------------------
 
 
-@_handles_errors("list the virtual MFA devices of the account")
+@iam_call("list the virtual MFA devices of the account")
 @_RETRY
 def list_virtual_devices(client, assignment_status="Any"):
     paginator = client.get_paginator("list_virtual_mfa_devices")
@@ -234,27 +149,27 @@ def find_virtual_device(client, path, name):
     return None
 
 
-@_handles_errors("read user {user_name}", missing=False)
+@iam_call("read user {user_name}", missing=False)
 def user_exists(client, user_name):
     client.get_user(aws_retry=True, UserName=user_name)
     return True
 
 
-@_handles_errors("list the MFA devices of user {user_name}", hints={"NoSuchEntity": "no IAM user named {user_name}: check user_name"})
+@iam_call("list the MFA devices of user {user_name}", hints={"NoSuchEntity": "no IAM user named {user_name}: check user_name"})
 @_RETRY
 def list_user_devices(client, user_name):
     paginator = client.get_paginator("list_mfa_devices")
     return paginator.paginate(UserName=user_name).build_full_result()["MFADevices"]
 
 
-@_handles_errors("list the tags of MFA device {serial_number}", missing=dict)
+@iam_call("list the tags of MFA device {serial_number}", missing=dict)
 @_RETRY
 def list_device_tags(client, serial_number):
     paginator = client.get_paginator("list_mfa_device_tags")
     return boto3_tag_list_to_ansible_dict(paginator.paginate(SerialNumber=serial_number).build_full_result()["Tags"])
 
 
-@_handles_errors(
+@iam_call(
     "create virtual MFA device {name} at path {path}",
     hints={"EntityAlreadyExists": "a device with that path and name exists already", "LimitExceeded": "the account has the most MFA devices AWS allows"},
 )
@@ -265,13 +180,13 @@ def create_virtual_device(client, path, name, tags):
     return client.create_virtual_mfa_device(aws_retry=True, **args)["VirtualMFADevice"]
 
 
-@_handles_errors("delete virtual MFA device {serial_number}", missing=False)
+@iam_call("delete virtual MFA device {serial_number}", missing=False)
 def delete_virtual_device(client, serial_number):
     client.delete_virtual_mfa_device(aws_retry=True, SerialNumber=serial_number)
     return True
 
 
-@_handles_errors(
+@iam_call(
     "enable MFA device {serial_number} for user {user_name}",
     hints={
         "EntityAlreadyExists": "the device is enabled for a user already: deactivate it there first",
@@ -284,13 +199,13 @@ def enable_device(client, user_name, serial_number, code_1, code_2):
     )
 
 
-@_handles_errors("deactivate MFA device {serial_number} of user {user_name}", missing=False)
+@iam_call("deactivate MFA device {serial_number} of user {user_name}", missing=False)
 def deactivate_device(client, user_name, serial_number):
     client.deactivate_mfa_device(aws_retry=True, UserName=user_name, SerialNumber=serial_number)
     return True
 
 
-@_handles_errors(
+@iam_call(
     "resynchronise MFA device {serial_number} of user {user_name}",
     hints={"NoSuchEntity": "the device is not enabled for that user: check user_name and serial_number"},
 )
@@ -300,24 +215,24 @@ def resync_device(client, user_name, serial_number, code_1, code_2):
     )
 
 
-@_handles_errors("tag MFA device {serial_number}")
+@iam_call("tag MFA device {serial_number}")
 def tag_device(client, serial_number, tags):
     client.tag_mfa_device(aws_retry=True, SerialNumber=serial_number, Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
-@_handles_errors("untag MFA device {serial_number}")
+@iam_call("untag MFA device {serial_number}")
 def untag_device(client, serial_number, tag_keys):
     client.untag_mfa_device(aws_retry=True, SerialNumber=serial_number, TagKeys=list(tag_keys))
 
 
-@_handles_errors("read the identity of the credentials in use (sts:GetCallerIdentity)")
+@iam_call("read the identity of the credentials in use (sts:GetCallerIdentity)")
 def caller_account(client):
     """(account id, partition) of the credentials in use, from sts:GetCallerIdentity, which needs no permission."""
     identity = client.get_caller_identity(aws_retry=True)
     return identity["Account"], identity["Arn"].split(":")[1]
 
 
-@_handles_errors("read the account summary")
+@iam_call("read the account summary")
 def account_mfa_enabled(client):
     """Whether the root user has an MFA device: GetAccountSummary's AccountMFAEnabled, always current."""
     return bool(client.get_account_summary(aws_retry=True)["SummaryMap"].get("AccountMFAEnabled"))

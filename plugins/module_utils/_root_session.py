@@ -22,9 +22,8 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import _handles_errors
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import device_kind
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_call
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import device_kind
 
 AUDIT_POLICY = "IAMAuditRootUserCredentials"
 DELETE_POLICY = "IAMDeleteRootUserCredentials"
@@ -41,18 +40,15 @@ _SESSION_HINT = (
 )
 
 
-def account_id_problem(account_id: str) -> str | None:
-    """The problem with account_id, or None when it is a 12-digit account id."""
-    if not is_account_id(account_id):
-        return f"account_id must be the 12-digit id of a member account of the organisation, not {account_id!r}"
-    return None
+# Which account the account_id of a root session must be.
+MEMBER_ACCOUNT = "a member account of the organisation"
 
 
 def task_policy_arn(name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::aws:policy/root-task/{name}"
 
 
-@_handles_errors(
+@iam_call(
     "open a root session in account {account_id} with the task policy {task_policy} (sts:AssumeRoot)",
     hints={"AccessDenied": _SESSION_HINT, "AccessDeniedException": _SESSION_HINT, "ValidationError": _SESSION_HINT},
 )
@@ -87,7 +83,7 @@ def root_iam_client(module, account_id, task_policy):
     )
 
 
-@_handles_errors("list the MFA devices of the root user of account {account_id}")
+@iam_call("list the MFA devices of the root user of account {account_id}")
 @SESSION_RETRY
 def _list_root_devices(iam, account_id):
     return iam.get_paginator("list_mfa_devices").paginate().build_full_result()["MFADevices"]
@@ -106,7 +102,7 @@ def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-@_handles_errors("deactivate MFA device {serial_number} of the root user of account {account_id}")
+@iam_call("deactivate MFA device {serial_number} of the root user of account {account_id}")
 def deactivate_root_device(iam, account_id, serial_number):
     iam.deactivate_mfa_device(aws_retry=True, SerialNumber=serial_number)
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_serial_number
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import serial_number_problem
 
 ENTRY_KEYS = ("serial_number", "base32_seed")
 ENTRY_FIELDS = ENTRY_KEYS + ("created",)
@@ -58,7 +58,7 @@ def entry_problem(entry, nested: bool = True) -> str | None:
     for key in ENTRY_KEYS:
         if not isinstance(entry.get(key), str) or not entry[key]:
             return f"must have the string {key}"
-    problem = validate_serial_number(entry["serial_number"])
+    problem = serial_number_problem(entry["serial_number"])
     if problem:
         return problem
     if not _BASE32_SEED.fullmatch(entry["base32_seed"]):

@@ -23,21 +23,19 @@ and no message built here contains a seed or a stored value.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._errors import _RAISE
+from ansible_collections.mfa.aws.plugins.module_utils._errors import aws_call
+from ansible_collections.mfa.aws.plugins.module_utils._errors import hint as error_hint
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import entry_problem
-from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import is_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain_entry
 from ansible_collections.mfa.aws.plugins.module_utils._identifiers import user_name_problem
@@ -45,9 +43,6 @@ from ansible_collections.mfa.aws.plugins.module_utils._identifiers import user_n
 SECRETS_MANAGER = "secretsmanager"
 SSM = "ssm"
 SERVICES = (SECRETS_MANAGER, SSM)
-
-# What AWS answers for a secret, parameter or key that does not exist.
-_MISSING_CODES = ("ResourceNotFoundException", "ParameterNotFound", "NotFoundException")
 
 _RETRY = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["ThrottlingException", "TooManyUpdates"])
 
@@ -71,31 +66,6 @@ _SECRETS_PER_LISTING = 100
 # How long to wait before reading a written entry back again, when it does not read back as written at once.
 READ_BACK_DELAYS = (1, 2)
 
-_THROTTLED = "AWS throttled every retry: run with fewer forks or later"
-_DENIED = "the credentials in use lack {permission}: grant it to the role or user that runs the task"
-_BAD_CREDENTIALS = "the AWS credentials are not valid: check the access key, profile or assumed role"
-_EXPIRED = "the AWS credentials have expired: assume the role again"
-_KMS = "the KMS key cannot be used: check that it is enabled and that its key policy lets the credentials in use encrypt and decrypt"
-
-# One line per error a person can act on: what to fix.
-_HINTS = {
-    "AccessDenied": _DENIED,
-    "AccessDeniedException": _DENIED,
-    "Throttling": _THROTTLED,
-    "ThrottlingException": _THROTTLED,
-    "TooManyUpdates": _THROTTLED,
-    "InvalidClientTokenId": _BAD_CREDENTIALS,
-    "UnrecognizedClientException": _BAD_CREDENTIALS,
-    "ExpiredToken": _EXPIRED,
-    "ExpiredTokenException": _EXPIRED,
-    "DecryptionFailure": _KMS,
-    "EncryptionFailure": _KMS,
-    "InvalidKeyId": _KMS,
-    "KMSAccessDeniedException": _KMS,
-    "KMSDisabledException": _KMS,
-    "KMSInvalidStateException": _KMS,
-    "KMSNotFoundException": _KMS,
-}
 _RACE = "it was created meanwhile by another run or writer: run again"
 
 
@@ -103,50 +73,9 @@ class AnsibleSeedStoreError(AnsibleAWSError):
     """A seed store operation that failed; the message says what to fix and never holds a seed."""
 
 
-class SeedStoreErrorHandler(AWSErrorHandler):
-    """amazon.aws's error handler, raising AnsibleSeedStoreError, for which a missing secret, parameter or key is no error."""
-
-    _CUSTOM_EXCEPTION = AnsibleSeedStoreError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(list(_MISSING_CODES))
-
-
-_RAISE = object()
-
-
 def _calls_aws(description, permission, missing=_RAISE, hints=None):
-    """Turn the botocore errors of the decorated call into AnsibleSeedStoreError, with a hint.
-
-    ``description`` and ``permission`` (the IAM actions the call needs) are formatted with the
-    call's keyword arguments (lists joined with commas).  ``missing`` is returned when the resource does not exist; by
-    default that is an error like any other.  ``hints`` adds or overrides per-code hints.  The
-    decorated functions take the client positionally and everything else by keyword.
-    """
-    all_hints = dict(_HINTS, **(hints or {}))
-
-    def decorator(func):
-        @functools.wraps(func)
-        def wrapper(client, **kwargs):
-            shown = {key: ", ".join(value) if isinstance(value, (list, tuple)) else value for key, value in kwargs.items()}
-            what = description.format(**shown)
-            if missing is _RAISE:
-                handled = SeedStoreErrorHandler.common_error_handler(what)(func)
-            else:
-                handled = SeedStoreErrorHandler.list_error_handler(what, missing)(func)
-            try:
-                return handled(client, **kwargs)
-            except AnsibleSeedStoreError as e:
-                hint = all_hints.get(error_code(e.exception))
-                if not hint:
-                    raise
-                hint = hint.format(permission=permission.format(**shown))
-                raise AnsibleSeedStoreError(message=f"{e.message} ({hint})", exception=e.exception) from e.exception
-
-        return wrapper
-
-    return decorator
+    """The collection's error layer (``_errors.aws_call``) for a seed store call that needs ``permission``."""
+    return aws_call(description, permission, missing=missing, hints=hints, error=AnsibleSeedStoreError)
 
 
 def seed_store_client(module, service):
@@ -155,12 +84,6 @@ def seed_store_client(module, service):
 
 
 # --- checking options ------------------------------------------------------------------------
-
-
-def validate_account_id(account_id: str) -> str | None:
-    if not is_account_id(account_id):
-        return "account_id must be the 12 digits of an AWS account id"
-    return None
 
 
 def validate_prefix(prefix: str, service: str) -> str | None:
@@ -434,9 +357,8 @@ class SecretsManagerStore(_Store):
             found, errors = batch_get_secret_values(self.client, names=chunk)
             for name, code in sorted(errors.items()):
                 if code not in ("ResourceNotFoundException", "InvalidRequestException"):
-                    hint = _HINTS.get(code, "check the secret and the KMS key that encrypts it").format(
-                        permission="secretsmanager:GetSecretValue (with a KMS key, kms:Decrypt on it)"
-                    )
+                    hint = error_hint(code, "secretsmanager:GetSecretValue (with a KMS key, kms:Decrypt on it)")
+                    hint = hint or "check the secret and the KMS key that encrypts it"
                     raise AnsibleSeedStoreError(message=f"Failed to read secret {name}: {code} ({hint})")
             values.update(found)
         return values

@@ -389,14 +389,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMEr
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import ROOT_HANDOFF
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import VIRTUAL
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import VIRTUAL
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import VISIBILITY_TIMEOUT
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import Codes
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import call_while_invisible
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import deactivate_device
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import device_kind
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import device_kind
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import enable_device
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import fail_with_result
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import is_root_user
@@ -407,7 +407,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normal
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import resync_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import run_concurrently
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_code
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_serial_number
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import serial_number_problem
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_device_users
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 from ansible_collections.mfa.aws.plugins.module_utils._totp import SeedError
@@ -422,7 +422,7 @@ def argument_problem(user_name: str, serial_number: str, codes: tuple, seed: str
     """What is wrong with the arguments, found without AWS; never quotes a code or a seed."""
     if is_root_user(user_name):
         return ROOT_HANDOFF
-    problem = validate_serial_number(serial_number)
+    problem = serial_number_problem(serial_number)
     if problem:
         return problem
     for option, code in zip(CODE_OPTIONS, codes):

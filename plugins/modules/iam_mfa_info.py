@@ -430,7 +430,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._credential_report import 
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import summarize
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import account_mfa_enabled
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import caller_account
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_device_tags
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import list_user_devices

@@ -127,7 +127,8 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import fail_w
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import AUDIT_POLICY
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import DELETE_POLICY
-from ansible_collections.mfa.aws.plugins.module_utils._root_session import account_id_problem
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import account_id_problem
+from ansible_collections.mfa.aws.plugins.module_utils._root_session import MEMBER_ACCOUNT
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import deactivate_root_device
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import list_root_devices
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import root_iam_client
@@ -155,7 +156,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=with_connection_secrets_hidden(argument_spec), supports_check_mode=True)
     account_id = module.params["account_id"]
-    problem = account_id_problem(account_id)
+    problem = account_id_problem(account_id, MEMBER_ACCOUNT)
     if problem:
         module.fail_json(msg=problem)
 

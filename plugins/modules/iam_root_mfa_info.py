@@ -130,7 +130,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import root_mfa_handoff
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import AUDIT_POLICY
-from ansible_collections.mfa.aws.plugins.module_utils._root_session import account_id_problem
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import account_id_problem
+from ansible_collections.mfa.aws.plugins.module_utils._root_session import MEMBER_ACCOUNT
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import kinds
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import list_root_devices
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import root_iam_client
@@ -148,7 +149,7 @@ def main():
     argument_spec = dict(account_id=dict(type="str", required=True))
     module = AnsibleAWSModule(argument_spec=with_connection_secrets_hidden(argument_spec), supports_check_mode=True)
     account_id = module.params["account_id"]
-    problem = account_id_problem(account_id)
+    problem = account_id_problem(account_id, MEMBER_ACCOUNT)
     if problem:
         module.fail_json(msg=problem)
     try:

@@ -414,7 +414,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import VISIBI
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import create_virtual_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import deactivate_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import delete_virtual_device
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import fail_with_result
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import find_virtual_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import iam_client
@@ -426,8 +426,8 @@ from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import normal
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import run_concurrently
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import tag_device
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import untag_device
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_device_name
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import validate_path
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import device_name_problem
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import device_path_problem
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 
 DIFF_KEYS = ("serial_number", "path", "name", "user_name", "tags")
@@ -564,7 +564,7 @@ def item_label(item: dict) -> str:
 def items_problem(items: list) -> str | None:
     """The first problem of the devices option found without AWS, naming the item; None when there is none."""
     for index, item in enumerate(items):
-        problem = validate_device_name(item["name"]) or validate_path(item["path"])
+        problem = device_name_problem(item["name"]) or device_path_problem(item["path"])
         if problem:
             return f"devices[{index}] ({item_label(item)}): {problem}"
     return None
@@ -750,7 +750,7 @@ def run_batch(module, items):
 def run_single(module):
     """The module with the name option: exits with the device's result."""
     params = module.params
-    problem = validate_device_name(params["name"]) or validate_path(params["path"])
+    problem = device_name_problem(params["name"]) or device_path_problem(params["path"])
     if problem:
         module.fail_json(msg=problem)
 

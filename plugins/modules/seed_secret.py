@@ -277,6 +277,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import account_id_problem
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import merged_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import plain_entry
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import public_entries
@@ -289,7 +290,6 @@ from ansible_collections.mfa.aws.plugins.module_utils._seed_store import parse_e
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import seed_store_client
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import seeds_problem
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import usable_key_arn
-from ansible_collections.mfa.aws.plugins.module_utils._seed_store import validate_account_id
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import validate_prefix
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import validate_user_name
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import verify_written
@@ -306,7 +306,11 @@ def now_text() -> str:
 def options_problem(params: dict) -> str | None:
     """The first problem of the options found without AWS; None when there is none."""
     service = params["service"]
-    problem = validate_account_id(params["account_id"]) or validate_prefix(params["prefix"], service) or seeds_problem(params["seeds"], service)
+    problem = (
+        account_id_problem(params["account_id"], "the AWS account of the users")
+        or validate_prefix(params["prefix"], service)
+        or seeds_problem(params["seeds"], service)
+    )
     if problem:
         return problem
     for option in ("remove", "users"):

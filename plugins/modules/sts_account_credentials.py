@@ -126,19 +126,11 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._errors import failure_line
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import account_id_problem
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import with_connection_secrets_hidden
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import SESSION_RETRY
-from ansible_collections.mfa.aws.plugins.module_utils._root_session import account_id_problem
-
-
-def _failure(what, exception, hint):
-    """One line: what could not be done, AWS's error code and message, and what to check."""
-    code = error_code(exception)
-    message = getattr(exception, "response", {}).get("Error", {}).get("Message", "") if code else ""
-    code = code or exception.__class__.__name__
-    detail = f"{code}: {message}" if message else code
-    return f"{what}: {detail}: {hint}"
 
 
 def main():
@@ -152,12 +144,12 @@ def main():
     module = AnsibleAWSModule(argument_spec=with_connection_secrets_hidden(argument_spec), supports_check_mode=True)
     account_id, role_arn = module.params["account_id"], module.params["role_arn"]
     if account_id:
-        problem = account_id_problem(account_id)
+        problem = account_id_problem(account_id, "the account of this host")
         if problem:
-            module.fail_json(msg=problem.replace("a member account of the organisation", "the account of this host"))
+            module.fail_json(msg=problem)
     elif role_arn:
         account_id = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
-        if account_id_problem(account_id):
+        if not is_account_id(account_id):
             module.fail_json(msg=f"role_arn must be the ARN of a role (arn:aws:iam::<12-digit account id>:role/<name>), not {role_arn}")
     sts = module.client("sts", retry_decorator=SESSION_RETRY)
 
@@ -189,7 +181,7 @@ def main():
         else:
             arn = sts.get_caller_identity(aws_retry=True)["Arn"]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json(msg=_failure(what, e, hint))
+        module.fail_json(msg=failure_line(what, e, hint))
 
     reached = arn.split(":")[4] if arn.count(":") >= 5 else ""
     if account_id and reached != account_id:

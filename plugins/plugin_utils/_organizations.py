@@ -39,6 +39,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.mfa.aws.plugins.module_utils._errors import hint as error_hint
 from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
 
 # Account states, as ListAccountsForParent reports them (State, or Status where State is absent).
@@ -67,6 +68,7 @@ _NOT_AN_ADMINISTRATOR = (
     "administrator for AWS Organizations"
 )
 _BAD_CREDENTIALS = "the AWS credentials are not valid or have expired: check access_key, secret_key, session_token, profile or assume_role_arn"
+# What the inventory alone can say; the collection's table (module_utils/_errors.py) has the rest.
 _HINTS = {
     "AWSOrganizationsNotInUseException": f"the account of these credentials is not in an AWS organization: {_NOT_AN_ADMINISTRATOR}",
     "UnrecognizedClientException": _BAD_CREDENTIALS,
@@ -104,7 +106,7 @@ def _failure(action: str, error: Exception) -> OrganizationsError:
                 f"organizations:{action} was refused ({code}: {message}): {_NOT_AN_ADMINISTRATOR}, allowed to call organizations:{action} "
                 "(the policy docs/iam-policies/inventory.json of the collection has every action the inventory calls)"
             )
-        hint = _HINTS.get(code)
+        hint = error_hint(code, hints=_HINTS)
         if hint:
             return OrganizationsError(f"{action} failed ({code}): {hint}")
         return OrganizationsError(f"{action} failed ({code}): {message}")

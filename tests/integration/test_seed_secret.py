@@ -316,7 +316,7 @@ def test_throttled_calls_are_retried(fresh_aws, ansible, service):
     "extra, message",
     [
         ({"prefix": "/mfa-seeds"}, "prefix must be 1 to 256 characters of"),
-        ({"account_id": "1111"}, "account_id must be the 12 digits of an AWS account id"),
+        ({"account_id": "1111"}, "account_id must be the 12-digit id of the AWS account of the users, not '1111'"),
         ({"seeds": {"alice": {"serial_number": serial("alice"), "base32_seed": SEEDS["alice"] + "!"}}},
          "seeds.alice base32_seed must be a base32 seed: at least 16 letters and digits 2-7, with optional = padding"),
         ({"seeds": {"alice": {"serial_number": serial("alice"), "base32seed": SEEDS["alice"]}}}, "seeds.alice has unknown keys base32seed"),

@@ -3,11 +3,13 @@
 # Copyright: Contributors to the mfa.aws project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The values the unit tests share: one account, alice's devices and seeds, two dates, and a fake IAM client."""
+"""The values the unit tests share: one account, alice's devices and seeds, two dates, an AWS error and a fake IAM client."""
 
 from __future__ import annotations
 
 from unittest.mock import MagicMock
+
+import botocore.exceptions
 
 ACCOUNT = "123456789012"
 SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/alice"
@@ -34,3 +36,8 @@ def paged_client(pages):
 
     client.get_paginator.side_effect = paginator
     return client
+
+
+def client_error(code, operation="EnableMFADevice", message="AWS says no"):
+    """The botocore error of an AWS answer with that error code to that operation."""
+    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": message}}, operation)

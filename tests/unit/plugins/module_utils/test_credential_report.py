@@ -9,7 +9,6 @@ import datetime
 
 import pytest
 
-from botocore.exceptions import ClientError
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
@@ -21,6 +20,7 @@ from ansible_collections.mfa.aws.plugins.module_utils._credential_report import 
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import root_mfa_handoff
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import split_root
 from ansible_collections.mfa.aws.plugins.module_utils._credential_report import summarize
+from ansible_collections.mfa.aws.tests.unit.utils.constants import client_error
 
 HEADER = (
     "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,"
@@ -44,10 +44,6 @@ BOB = (
 
 def report(*rows):
     return "\n".join((HEADER,) + rows) + "\n"
-
-
-def client_error(code, operation):
-    return ClientError({"Error": {"Code": code, "Message": code}}, operation)
 
 
 class ReportClient:

@@ -12,7 +12,7 @@ import botocore.exceptions
 import pytest
 
 from ansible_collections.mfa.aws.plugins.module_utils import _seed_store as store
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
 from ansible_collections.mfa.aws.tests.unit.utils.constants import EARLIER
 from ansible_collections.mfa.aws.tests.unit.utils.constants import NOW
 from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SEED
@@ -20,20 +20,12 @@ from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SERIAL
 from ansible_collections.mfa.aws.tests.unit.utils.constants import SEED
 from ansible_collections.mfa.aws.tests.unit.utils.constants import SERIAL
 from ansible_collections.mfa.aws.tests.unit.utils.constants import entry
+from ansible_collections.mfa.aws.tests.unit.utils.constants import client_error
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-def client_error(code, operation="PutParameter", message="AWS says no"):
-    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": message}}, operation)
-
-
 # --- options --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("account_id, ok", [("123456789012", True), ("12345678901", False), ("1234567890123", False), ("12345678901a", False)])
-def test_validate_account_id(account_id, ok):
-    assert (store.validate_account_id(account_id) is None) is ok
 
 
 @pytest.mark.parametrize(
@@ -208,7 +200,7 @@ def test_entry_text_is_compact_sorted_json():
 )
 def test_errors_name_the_entry_and_the_permission_and_keep_the_aws_error(call, kwargs, method, code, message):
     client = MagicMock()
-    getattr(client, method).side_effect = client_error(code)
+    getattr(client, method).side_effect = client_error(code, "PutParameter")
 
     with pytest.raises(store.AnsibleSeedStoreError) as raised:
         call(client, **kwargs)

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
-from ansible_collections.mfa.aws.plugins.module_utils._root_session import account_id_problem
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import account_id_problem
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import kinds
 from ansible_collections.mfa.aws.plugins.module_utils._root_session import task_policy_arn
 from ansible_collections.mfa.aws.plugins.modules import iam_root_mfa

@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
-from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import error_code
+from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
 from ansible_collections.mfa.aws.plugins.modules import iam_virtual_mfa
 from ansible_collections.mfa.aws.tests.unit.utils.constants import paged_client
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import botocore.exceptions
 import pytest
 
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import AnsibleSeedStoreError
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import entry_text
 from ansible_collections.mfa.aws.plugins.modules import seed_secret
+from ansible_collections.mfa.aws.tests.unit.utils.constants import client_error
 
 ACCOUNT = "123456789012"
 SERIAL = "arn:aws:iam::123456789012:mfa/{}"
@@ -29,10 +29,6 @@ WRITES = (
 
 def given(user, seed=None, **extra):
     return dict(serial_number=SERIAL.format(user), base32_seed=seed or SEEDS[user], **extra)
-
-
-def client_error(code, operation):
-    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": "not found"}}, operation)
 
 
 class FakeService:
@@ -186,7 +182,7 @@ def params(**overrides):
     [
         ({}, None),
         ({"seeds": {"alice": given("alice")}, "remove": ["bob"], "users": ["carol"], "tags": {"a": 1}}, None),
-        ({"account_id": "1234"}, "account_id must be the 12 digits of an AWS account id"),
+        ({"account_id": "1234"}, "account_id must be the 12-digit id of the AWS account of the users, not '1234'"),
         ({"prefix": "/seeds", "service": "ssm"}, "prefix must be 1 to 256 characters of letters, digits and _.-"),
         ({"seeds": {"alice": given("alice", seed="nope")}}, "seeds.alice base32_seed must be a base32 seed"),
         ({"remove": ["bob smith"]}, "remove: user name 'bob smith' is not an IAM user name"),
