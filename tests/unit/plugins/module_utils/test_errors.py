@@ -30,65 +30,42 @@ def calling(exception=None, answer="answer", **decorator):
     return call, client
 
 
+def failure(exception, error=AnsibleAWSError, **decorator):
+    """The error the decorated call raises when the client raises exception."""
+    call, client = calling(exception, error=error, **decorator)
+    with pytest.raises(error) as raised:
+        call(client, serial_number="s1", names=["a", "b"])
+    return raised.value
+
+
 def test_a_call_that_succeeds_returns_its_answer():
     call, client = calling()
 
     assert call(client, serial_number="s1", names=["a", "b"]) == "answer"
 
 
-def test_an_error_names_the_call_with_its_identifiers_and_the_permission_to_grant():
-    call, client = calling(client_error("AccessDenied", "TagMFADevice"), permission="iam:TagMFADevice on {serial_number}")
+@pytest.mark.parametrize(
+    "exception, decorator, message",
+    [
+        (
+            client_error("AccessDenied", "TagMFADevice"),
+            dict(permission="iam:TagMFADevice on {serial_number}"),
+            "(the credentials in use lack iam:TagMFADevice on s1: grant it to the role or user that runs the task)",
+        ),
+        (client_error("AccessDeniedException"), {}, "(the credentials in use lack this IAM permission: grant it to the role or user that runs the task)"),
+        (client_error("Throttling"), dict(error=AnsibleIAMError), "(AWS throttled every retry: run with fewer forks or later)"),
+        (client_error("LimitExceeded"), dict(hints={"LimitExceeded": "{serial_number} is one too many"}), "(s1 is one too many)"),
+        (client_error("NoSuchEntity"), dict(hints={"NoSuchEntity": "no device {serial_number}: check serial_number"}), "(no device s1: check serial_number)"),
+        (client_error("ServiceFailure"), {}, ""),
+        (botocore.exceptions.EndpointConnectionError(endpoint_url="https://iam.amazonaws.com"), {}, ""),
+    ],
+)
+def test_an_error_names_the_call_with_its_identifiers_and_what_to_fix(exception, decorator, message):
+    raised = failure(exception, **decorator)
 
-    with pytest.raises(AnsibleAWSError) as raised:
-        call(client, serial_number="s1", names=["a", "b"])
-
-    assert raised.value.message == (
-        "Failed to tag device s1 of a, b (the credentials in use lack iam:TagMFADevice on s1: grant it to the role or user that runs the task)"
-    )
-    assert errors.error_code(raised.value.exception) == "AccessDenied"
-
-
-def test_without_a_permission_the_message_says_this_iam_permission():
-    call, client = calling(client_error("AccessDeniedException", "TagMFADevice"))
-
-    with pytest.raises(AnsibleAWSError, match=r"\(the credentials in use lack this IAM permission: grant it"):
-        call(client, serial_number="s1", names=[])
-
-
-def test_a_call_raises_the_error_class_it_is_given():
-    call, client = calling(client_error("Throttling"), error=AnsibleIAMError)
-
-    with pytest.raises(AnsibleIAMError) as raised:
-        call(client, serial_number="s1", names=[])
-
-    assert raised.value.message == "Failed to tag device s1 of  (AWS throttled every retry: run with fewer forks or later)"
-
-
-def test_a_call_overrides_a_hint_and_formats_it_with_its_identifiers():
-    call, client = calling(client_error("LimitExceeded"), hints={"LimitExceeded": "{serial_number} is one too many"})
-
-    with pytest.raises(AnsibleAWSError) as raised:
-        call(client, serial_number="s1", names=[])
-
-    assert raised.value.message == "Failed to tag device s1 of  (s1 is one too many)"
-
-
-def test_an_error_without_a_hint_says_what_failed_only():
-    call, client = calling(client_error("ServiceFailure"))
-
-    with pytest.raises(AnsibleAWSError) as raised:
-        call(client, serial_number="s1", names=[])
-
-    assert raised.value.message == "Failed to tag device s1 of "
-
-
-def test_an_error_without_an_answer_says_what_failed():
-    call, client = calling(botocore.exceptions.EndpointConnectionError(endpoint_url="https://iam.amazonaws.com"))
-
-    with pytest.raises(AnsibleAWSError) as raised:
-        call(client, serial_number="s1", names=[])
-
-    assert raised.value.message == "Failed to tag device s1 of "
+    assert raised.message == f"Failed to tag device s1 of a, b {message}".rstrip()
+    assert raised.exception is exception
+    assert isinstance(raised, decorator.get("error", AnsibleAWSError))
 
 
 @pytest.mark.parametrize("code", errors.MISSING_CODES)
@@ -105,15 +82,6 @@ def test_a_callable_missing_gives_a_new_value_each_time():
     first["changed"] = True
 
     assert call(client, serial_number="s1", names=[]) == {}
-
-
-def test_without_missing_what_does_not_exist_is_an_error():
-    call, client = calling(client_error("NoSuchEntity"), hints={"NoSuchEntity": "no device {serial_number}: check serial_number"})
-
-    with pytest.raises(AnsibleAWSError) as raised:
-        call(client, serial_number="s1", names=[])
-
-    assert raised.value.message == "Failed to tag device s1 of  (no device s1: check serial_number)"
 
 
 def test_an_error_raised_by_a_call_inside_keeps_its_own_message():

@@ -9,46 +9,23 @@ import pytest
 
 from ansible_collections.mfa.aws.plugins.module_utils import _seed_entries as entries
 from ansible_collections.mfa.aws.tests.unit.utils.constants import EARLIER
+from ansible_collections.mfa.aws.tests.unit.utils.constants import ENTRIES
+from ansible_collections.mfa.aws.tests.unit.utils.constants import ENTRY_SECRETS
 from ansible_collections.mfa.aws.tests.unit.utils.constants import NOW
 from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SEED
 from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SERIAL
 from ansible_collections.mfa.aws.tests.unit.utils.constants import SEED
 from ansible_collections.mfa.aws.tests.unit.utils.constants import SERIAL
 from ansible_collections.mfa.aws.tests.unit.utils.constants import entry
+from ansible_collections.mfa.aws.tests.unit.utils.constants import assert_problem
 
 
 # --- entries a task gives --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "given, problem",
-    [
-        (entry(), None),
-        (entry(created=NOW, previous=entry(OLD_SERIAL, OLD_SEED, created=EARLIER)), None),
-        (entry(previous=None, created=None), None),
-        (entry(seed=SEED.lower() + "=="), None),
-        (entry(serial="GAHT12345678"), None),
-        ("not a dict", "must be a dictionary with the strings serial_number and base32_seed"),
-        ({"serial_number": SERIAL}, "must have the string base32_seed"),
-        (entry(serial=""), "must have the string serial_number"),
-        (entry(seed=None), "must have the string base32_seed"),
-        (entry(base32seed=SEED), "has unknown keys base32seed: an entry has only serial_number, base32_seed, created, previous"),
-        (entry(seed="not a seed!"), "base32_seed must be a base32 seed: at least 16 letters and digits 2-7, with optional = padding"),
-        (entry(seed="JBSWY3DP"), "base32_seed must be a base32 seed"),
-        (entry(serial="x"), "serial_number must be a virtual device ARN or a hardware token's printed serial"),
-        (entry(created=1), "created must be a string, such as 2024-06-01T09:30:00+00:00"),
-        (entry(previous="x"), "previous must be a dictionary"),
-        (entry(previous=entry(seed="1")), "previous base32_seed must be a base32 seed"),
-        (entry(previous=entry(previous=entry())), "previous has unknown keys previous: an entry has only serial_number, base32_seed, created"),
-    ],
-)
+@pytest.mark.parametrize("given, problem", ENTRIES)
 def test_entry_problem_never_quotes_a_value(given, problem):
-    found = entries.entry_problem(given)
-    if problem is None:
-        assert found is None
-    else:
-        assert found.startswith(problem)
-        assert SEED not in found and SEED.lower() not in found and OLD_SEED not in found and "not a seed!" not in found
+    assert_problem(entries.entry_problem(given), problem, start=True, secrets=ENTRY_SECRETS)
 
 
 # --- entries read back from a store ----------------------------------------------------------

@@ -14,6 +14,8 @@ import pytest
 from ansible_collections.mfa.aws.plugins.module_utils import _seed_store as store
 from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
 from ansible_collections.mfa.aws.tests.unit.utils.constants import EARLIER
+from ansible_collections.mfa.aws.tests.unit.utils.constants import ENTRIES
+from ansible_collections.mfa.aws.tests.unit.utils.constants import ENTRY_SECRETS
 from ansible_collections.mfa.aws.tests.unit.utils.constants import NOW
 from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SEED
 from ansible_collections.mfa.aws.tests.unit.utils.constants import OLD_SERIAL
@@ -21,6 +23,7 @@ from ansible_collections.mfa.aws.tests.unit.utils.constants import SEED
 from ansible_collections.mfa.aws.tests.unit.utils.constants import SERIAL
 from ansible_collections.mfa.aws.tests.unit.utils.constants import entry
 from ansible_collections.mfa.aws.tests.unit.utils.constants import client_error
+from ansible_collections.mfa.aws.tests.unit.utils.constants import assert_problem
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -50,11 +53,7 @@ KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
     ],
 )
 def test_validate_prefix(prefix, service, problem):
-    found = store.validate_prefix(prefix, service)
-    if problem is None:
-        assert found is None
-    else:
-        assert problem in found
+    assert_problem(store.validate_prefix(prefix, service), problem)
 
 
 @pytest.mark.parametrize(
@@ -71,45 +70,16 @@ def test_validate_prefix(prefix, service, problem):
     ],
 )
 def test_validate_user_name(user_name, service, problem):
-    found = store.validate_user_name(user_name, service)
-    if problem is None:
-        assert found is None
-    else:
-        assert problem in found
+    assert_problem(store.validate_user_name(user_name, service), problem)
 
 
 @pytest.mark.parametrize(
     "seeds, problem",
-    [
-        ({"alice": entry()}, None),
-        ({"alice": entry(created=NOW, previous=entry(OLD_SERIAL, OLD_SEED, created=EARLIER))}, None),
-        ({"alice": entry(previous=None, created=None)}, None),
-        ({"alice": entry(seed=SEED.lower() + "==")}, None),
-        ({"alice": entry(serial="GAHT12345678")}, None),
-        ({"alice": "not a dict"}, "seeds.alice must be a dictionary with the strings serial_number and base32_seed"),
-        ({"alice": {"serial_number": SERIAL}}, "seeds.alice must have the string base32_seed"),
-        ({"alice": entry(serial="")}, "seeds.alice must have the string serial_number"),
-        ({"alice": entry(base32seed=SEED)}, "seeds.alice has unknown keys base32seed: an entry has only serial_number, base32_seed, created, previous"),
-        ({"alice": entry(seed="not a seed!")}, "seeds.alice base32_seed must be a base32 seed: at least 16 letters and digits 2-7"),
-        ({"alice": entry(seed="JBSWY3DP")}, "seeds.alice base32_seed must be a base32 seed"),
-        ({"alice": entry(serial="x")}, "seeds.alice serial_number must be a virtual device ARN or a hardware token's printed serial"),
-        ({"alice": entry(created=1)}, "seeds.alice created must be a string"),
-        ({"alice": entry(previous="x")}, "seeds.alice previous must be a dictionary"),
-        ({"alice": entry(previous=entry(seed="1"))}, "seeds.alice previous base32_seed must be a base32 seed"),
-        (
-            {"alice": entry(previous=entry(previous=entry()))},
-            "seeds.alice previous has unknown keys previous: an entry has only serial_number, base32_seed, created",
-        ),
-        ({"bob smith": entry()}, "seeds: user name 'bob smith' is not an IAM user name"),
-    ],
+    [({"alice": given}, problem and f"seeds.alice {problem}") for given, problem in ENTRIES]
+    + [({"bob smith": entry()}, "seeds: user name 'bob smith' is not an IAM user name")],
 )
 def test_seeds_problem_names_the_user_and_never_the_seed(seeds, problem):
-    found = store.seeds_problem(seeds, "secretsmanager")
-    if problem is None:
-        assert found is None
-    else:
-        assert found.startswith(problem)
-        assert SEED not in found and SEED.lower() not in found and OLD_SEED not in found
+    assert_problem(store.seeds_problem(seeds, "secretsmanager"), problem, start=True, secrets=ENTRY_SECRETS)
 
 
 def test_seeds_problem_checks_user_names_for_the_service():

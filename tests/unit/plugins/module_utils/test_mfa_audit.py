@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
-from ansible_collections.mfa.aws.plugins.modules.iam_mfa_info import audit_account
-from ansible_collections.mfa.aws.plugins.modules.iam_mfa_info import audit_without_report
-from ansible_collections.mfa.aws.plugins.modules.iam_mfa_info import set_devices
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_audit import audit_account
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_audit import audit_without_report
+from ansible_collections.mfa.aws.plugins.module_utils._mfa_audit import set_devices
 
 ACCOUNT = "123456789012"
 HEADER = "user,arn,user_creation_time,password_enabled,password_last_used,mfa_active,access_key_1_active"

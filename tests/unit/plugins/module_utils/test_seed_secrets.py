@@ -10,10 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from ansible_collections.mfa.aws.plugins.module_utils._seed_store import STORES
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import AnsibleSeedStoreError
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import entry_text
-from ansible_collections.mfa.aws.plugins.modules import seed_secret
+from ansible_collections.mfa.aws.plugins.module_utils import _seed_secrets as seed_secrets
 from ansible_collections.mfa.aws.tests.unit.utils.constants import client_error
+from ansible_collections.mfa.aws.tests.unit.utils.constants import assert_problem
 
 ACCOUNT = "123456789012"
 SERIAL = "arn:aws:iam::123456789012:mfa/{}"
@@ -157,8 +159,8 @@ def fake(service, stored=None, **raw):
 
 
 def run(client, service, check_mode=False, seeds=None, remove=(), users=None, tags=None, kms_key_arn=None, now=NOW):
-    store = seed_secret.STORES[service](client, "mfa-seeds", ACCOUNT)
-    changed, before, after = seed_secret.ensure_seeds(store, check_mode, seeds or {}, list(remove), users, tags, kms_key_arn, now)
+    store = STORES[service](client, "mfa-seeds", ACCOUNT)
+    changed, before, after = seed_secrets.ensure_seeds(store, check_mode, seeds or {}, list(remove), users, tags, kms_key_arn, now)
     return store, changed, before, after
 
 
@@ -193,19 +195,14 @@ def params(**overrides):
     ],
 )
 def test_options_problem(overrides, problem):
-    found = seed_secret.options_problem(params(**overrides))
-    if problem is None:
-        assert found is None
-    else:
-        assert found.startswith(problem)
-        assert SEEDS["alice"] not in found
+    assert_problem(seed_secrets.options_problem(params(**overrides)), problem, start=True, secrets=[SEEDS["alice"]])
 
 
 def test_only_the_seeds_stay_masked():
     seeds = {"alice": dict(given("alice", created=NOW), previous=given("bob"))}
     module = SimpleNamespace(no_log_values={SEEDS["alice"], SEEDS["bob"], SERIAL.format("alice"), SERIAL.format("bob"), NOW, "session-token"})
 
-    seed_secret.reveal_device_names(module, seeds)
+    seed_secrets.reveal_device_names(module, seeds)
 
     assert module.no_log_values == {SEEDS["alice"], SEEDS["bob"], "session-token"}
 
@@ -427,7 +424,7 @@ def test_ssm_reads_only_the_users_asked_for_and_those_of_seeds_and_remove():
     client = fake("ssm", {user: given(user, created=NOW) for user in SEEDS})
 
     store, changed, before, after = run(client, "ssm", seeds={"alice": given("alice")}, remove=["nobody"], users=["bob"])
-    result = seed_secret.outcome(store, changed, before, after, ["bob"], False, False)
+    result = seed_secrets.outcome(store, changed, before, after, ["bob"], False, False)
 
     assert client.calls == ["get_parameters"]
     assert sorted(before) == ["alice", "bob"]
@@ -455,8 +452,8 @@ def test_outcome_shows_seeds_only_when_asked_and_never_in_the_diff(service):
     client = fake(service, {"bob": given("bob", created=NOW), "carol": given("carol", created=NOW, previous=given("alice"))})
     store, changed, before, after = run(client, service, seeds={"alice": given("alice")}, remove=["bob"])
 
-    plain = seed_secret.outcome(store, changed, before, after, None, False, True)
-    secret = seed_secret.outcome(store, changed, before, after, None, True, False)
+    plain = seed_secrets.outcome(store, changed, before, after, None, False, True)
+    secret = seed_secrets.outcome(store, changed, before, after, None, True, False)
 
     assert plain["stored"] == {"alice": SERIAL.format("alice"), "carol": SERIAL.format("carol")}
     assert plain["names"]["alice"] == f"{FOLDERS[service]}/alice"

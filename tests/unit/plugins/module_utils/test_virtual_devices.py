@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
 from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
-from ansible_collections.mfa.aws.plugins.modules import iam_virtual_mfa
+from ansible_collections.mfa.aws.plugins.module_utils import _virtual_devices as virtual_devices
 from ansible_collections.mfa.aws.tests.unit.utils.constants import paged_client
 
 SERIAL = "arn:aws:iam::123456789012:mfa/team/alice"
@@ -48,12 +48,12 @@ def assigned(user_name="alice"):
 def test_diff_view_keeps_only_the_public_keys():
     device = {"serial_number": SERIAL, "path": "/team/", "name": "alice", "user_name": None, "tags": {}, "enable_date": None, "base32_seed": SEED}
 
-    assert iam_virtual_mfa.diff_view(device) == {"serial_number": SERIAL, "path": "/team/", "name": "alice", "user_name": None, "tags": {}}
-    assert iam_virtual_mfa.diff_view(None) == {}
+    assert virtual_devices.diff_view(device) == {"serial_number": SERIAL, "path": "/team/", "name": "alice", "user_name": None, "tags": {}}
+    assert virtual_devices.diff_view(None) == {}
 
 
 def test_stored_tags_are_text_as_aws_keeps_them():
-    assert iam_virtual_mfa.stored_tags({"count": 3, "enabled": True, "owner": "alice"}) == {"count": "3", "enabled": "True", "owner": "alice"}
+    assert virtual_devices.stored_tags({"count": 3, "enabled": True, "owner": "alice"}) == {"count": "3", "enabled": "True", "owner": "alice"}
 
 
 @pytest.mark.parametrize(
@@ -69,13 +69,13 @@ def test_stored_tags_are_text_as_aws_keeps_them():
     ],
 )
 def test_plan_tags(current, tags, purge_tags, to_set, to_remove, after):
-    assert iam_virtual_mfa.plan_tags(current, tags, purge_tags) == (to_set, to_remove, after)
+    assert virtual_devices.plan_tags(current, tags, purge_tags) == (to_set, to_remove, after)
 
 
 def test_create_in_check_mode_writes_nothing_and_has_no_seed():
     client = fake_iam()
 
-    result = iam_virtual_mfa.ensure_present(client, True, "/team/", "alice", {"owner": "alice"}, True)
+    result = virtual_devices.ensure_present(client, True, "/team/", "alice", {"owner": "alice"}, True)
 
     assert result == {
         "changed": True,
@@ -87,7 +87,7 @@ def test_create_in_check_mode_writes_nothing_and_has_no_seed():
 def test_create_returns_the_seed_and_the_qr_code_once_and_nowhere_else():
     client = fake_iam()
 
-    result = iam_virtual_mfa.ensure_present(client, False, "/team/", "alice", {"owner": "alice"}, True)
+    result = virtual_devices.ensure_present(client, False, "/team/", "alice", {"owner": "alice"}, True)
 
     assert result["changed"] is True
     assert result["base32_seed"] == SEED
@@ -106,7 +106,7 @@ def test_create_returns_the_seed_and_the_qr_code_once_and_nowhere_else():
 def test_existing_device_with_its_tags_is_left_alone():
     client = fake_iam([assigned()], {"owner": "alice"})
 
-    result = iam_virtual_mfa.ensure_present(client, False, "/team/", "alice", {"owner": "alice"}, True)
+    result = virtual_devices.ensure_present(client, False, "/team/", "alice", {"owner": "alice"}, True)
 
     assert result["changed"] is False
     assert "base32_seed" not in result and "qr_code_png" not in result
@@ -119,7 +119,7 @@ def test_existing_device_with_its_tags_is_left_alone():
 def test_tag_changes_in_check_mode_are_predicted_without_writing():
     client = fake_iam([assigned()], {"owner": "alice", "old": "x"})
 
-    result = iam_virtual_mfa.ensure_present(client, True, "/team/", "alice", {"owner": "bob"}, True)
+    result = virtual_devices.ensure_present(client, True, "/team/", "alice", {"owner": "bob"}, True)
 
     assert result["changed"] is True
     assert result["diff"]["before"]["tags"] == {"owner": "alice", "old": "x"}
@@ -130,7 +130,7 @@ def test_tag_changes_in_check_mode_are_predicted_without_writing():
 def test_tag_changes_untag_then_tag():
     client = fake_iam([assigned()], {"owner": "alice", "old": "x"})
 
-    result = iam_virtual_mfa.ensure_present(client, False, "/team/", "alice", {"owner": "bob"}, True)
+    result = virtual_devices.ensure_present(client, False, "/team/", "alice", {"owner": "bob"}, True)
 
     assert result["virtual_mfa_device"]["tags"] == {"owner": "bob"}
     assert writes(client) == ["untag_mfa_device", "tag_mfa_device"]
@@ -141,7 +141,7 @@ def test_tag_changes_untag_then_tag():
 def test_absent_device_is_no_change():
     client = fake_iam()
 
-    assert iam_virtual_mfa.ensure_absent(client, False, "/team/", "alice", False) == {"changed": False, "diff": {"before": {}, "after": {}}}
+    assert virtual_devices.ensure_absent(client, False, "/team/", "alice", False) == {"changed": False, "diff": {"before": {}, "after": {}}}
     assert writes(client) == []
 
 
@@ -149,7 +149,7 @@ def test_deleting_an_assigned_device_without_force_names_the_user():
     client = fake_iam([assigned("bob")])
 
     with pytest.raises(AnsibleIAMError) as raised:
-        iam_virtual_mfa.ensure_absent(client, False, "/team/", "alice", False)
+        virtual_devices.ensure_absent(client, False, "/team/", "alice", False)
 
     assert raised.value.message == (
         f"virtual MFA device {SERIAL} is enabled for user bob: set force=true to deactivate it first, "
@@ -162,7 +162,7 @@ def test_deleting_an_assigned_device_without_force_names_the_user():
 def test_forced_delete_deactivates_first(check_mode, expected_writes):
     client = fake_iam([assigned("bob")], {"owner": "bob"})
 
-    result = iam_virtual_mfa.ensure_absent(client, check_mode, "/team/", "alice", True)
+    result = virtual_devices.ensure_absent(client, check_mode, "/team/", "alice", True)
 
     assert result["changed"] is True
     assert result["diff"] == {"before": {"serial_number": SERIAL, "path": "/team/", "name": "alice", "user_name": "bob", "tags": {"owner": "bob"}}, "after": {}}
@@ -205,7 +205,7 @@ def calls(client):
 
 
 def run_batch(client, check_mode, items):
-    return list(iam_virtual_mfa.ensure_devices(client, check_mode, items))
+    return list(virtual_devices.ensure_devices(client, check_mode, items))
 
 
 @pytest.mark.parametrize(
@@ -223,7 +223,7 @@ def run_batch(client, check_mode, items):
     ],
 )
 def test_items_problem_names_the_first_bad_item(items, problem):
-    assert iam_virtual_mfa.items_problem(items) == problem
+    assert virtual_devices.items_problem(items) == problem
 
 
 def test_no_items_make_no_call():
@@ -290,7 +290,7 @@ def test_check_mode_predicts_each_item_without_writing():
 
 def test_an_assigned_device_stops_the_batch_at_its_item():
     client = batch_iam([listed("bob", user_name="bob")])
-    batch = iam_virtual_mfa.ensure_devices(client, False, [item("alice"), item("bob", state="absent"), item("carol")])
+    batch = virtual_devices.ensure_devices(client, False, [item("alice"), item("bob", state="absent"), item("carol")])
 
     first = next(batch)
     with pytest.raises(AnsibleIAMError) as raised:
@@ -317,18 +317,18 @@ def test_an_aws_error_names_the_item_and_keeps_the_aws_error():
 
 
 def test_device_entry_has_the_seed_only_of_a_created_device():
-    created = iam_virtual_mfa.create(batch_iam(), False, "/", "alice", None)
-    predicted = iam_virtual_mfa.create(batch_iam(), True, "/", "alice", None)
-    kept = iam_virtual_mfa.ensure_device(None, False, iam_virtual_mfa.normalize_virtual_device(listed("alice", user_name="alice")), item("alice"))
+    created = virtual_devices.create(batch_iam(), False, "/", "alice", None)
+    predicted = virtual_devices.create(batch_iam(), True, "/", "alice", None)
+    kept = virtual_devices.ensure_device(None, False, virtual_devices.normalize_virtual_device(listed("alice", user_name="alice")), item("alice"))
 
-    assert iam_virtual_mfa.device_entry(item("alice"), created) == {
+    assert virtual_devices.device_entry(item("alice"), created) == {
         "name": "alice", "path": "/", "state": "present", "changed": True, "serial_number": f"{ACCOUNT_ARN}/alice", "user_name": None,
         "base32_seed": "SEEDALICE", "qr_code_png": base64.b64encode(PNG).decode("ascii"),
     }
-    assert iam_virtual_mfa.device_entry(item("alice"), predicted) == {
+    assert virtual_devices.device_entry(item("alice"), predicted) == {
         "name": "alice", "path": "/", "state": "present", "changed": True, "serial_number": None, "user_name": None,
     }
-    assert iam_virtual_mfa.device_entry(item("alice"), kept) == {
+    assert virtual_devices.device_entry(item("alice"), kept) == {
         "name": "alice", "path": "/", "state": "present", "changed": False, "serial_number": f"{ACCOUNT_ARN}/alice", "user_name": "alice",
     }
 
@@ -337,7 +337,7 @@ def test_batch_diff_shows_each_device_before_its_first_item_and_after_its_last()
     client = batch_iam([listed("alice"), listed("old")])
     items = [item("alice", state="absent"), item("old", state="absent"), item("alice"), item("new", "/team/"), item("none", state="absent")]
 
-    diff = iam_virtual_mfa.batch_diff(items, run_batch(client, False, items))
+    diff = virtual_devices.batch_diff(items, run_batch(client, False, items))
 
     assert sorted(diff["before"]) == ["/alice", "/old"]
     assert sorted(diff["after"]) == ["/alice", "/team/new"]
@@ -367,7 +367,7 @@ def refusing_iam(devices=()):
 def test_without_listing_new_devices_cost_one_create_each():
     client = refusing_iam()
 
-    results = list(iam_virtual_mfa.ensure_devices(client, False, [item("alice"), item("bob", "/team/")], list_first=False))
+    results = list(virtual_devices.ensure_devices(client, False, [item("alice"), item("bob", "/team/")], list_first=False))
 
     assert [result["base32_seed"] for result in results] == ["SEEDALICE", "SEEDBOB"]
     assert calls(client) == ["create_virtual_mfa_device", "create_virtual_mfa_device"]
@@ -376,7 +376,7 @@ def test_without_listing_new_devices_cost_one_create_each():
 def test_without_listing_an_existing_device_is_found_once_aws_refuses_to_create_it():
     client = refusing_iam([listed("alice", user_name="alice")])
 
-    results = list(iam_virtual_mfa.ensure_devices(client, False, [item("bob"), item("alice"), item("carol")], list_first=False))
+    results = list(virtual_devices.ensure_devices(client, False, [item("bob"), item("alice"), item("carol")], list_first=False))
 
     assert [result["changed"] for result in results] == [True, False, True]
     assert results[1]["virtual_mfa_device"]["user_name"] == "alice" and "base32_seed" not in results[1]
@@ -387,7 +387,7 @@ def test_without_listing_an_existing_device_is_found_once_aws_refuses_to_create_
 def test_without_listing_check_mode_and_deletions_still_list(check_mode, items):
     client = refusing_iam([listed("alice")])
 
-    list(iam_virtual_mfa.ensure_devices(client, check_mode, items, list_first=False))
+    list(virtual_devices.ensure_devices(client, check_mode, items, list_first=False))
 
     assert calls(client)[0] == "list_virtual_mfa_devices"
 
@@ -396,14 +396,14 @@ def test_without_listing_check_mode_and_deletions_still_list(check_mode, items):
 def test_an_exclusive_item_leaves_a_device_that_exists_as_it_is_and_reports_it(list_first):
     client = refusing_iam([listed("alice", tags={"mfa.aws/run": "other:1:1"})])
     exclusive = dict(item("alice", tags={"mfa.aws/run": "this:2:2"}), exclusive=True)
-    results = list(iam_virtual_mfa.ensure_devices(client, False, [dict(item("bob"), exclusive=True), exclusive], list_first=list_first))
+    results = list(virtual_devices.ensure_devices(client, False, [dict(item("bob"), exclusive=True), exclusive], list_first=list_first))
 
     assert results[0]["base32_seed"] == "SEEDBOB"
     assert results[1]["changed"] is False and results[1]["serial_number"] == f"{ACCOUNT_ARN}/alice" and "base32_seed" not in results[1]
     assert "tag_mfa_device" not in calls(client) and "untag_mfa_device" not in calls(client)
     # After a deletion in the same batch, the name is free again.
     client = refusing_iam([listed("alice")])
-    results = list(iam_virtual_mfa.ensure_devices(client, False, [item("alice", state="absent"), exclusive], list_first=list_first))
+    results = list(virtual_devices.ensure_devices(client, False, [item("alice", state="absent"), exclusive], list_first=list_first))
     assert results[1]["base32_seed"] == "SEEDALICE"
 
 
@@ -418,9 +418,9 @@ def test_a_device_the_listing_does_not_show_yet_is_found_once_iam_lists_it_not_c
         return result
 
     client.get_paginator.side_effect = paginator
-    monkeypatch.setattr(iam_virtual_mfa.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(virtual_devices.time, "sleep", lambda seconds: None)
 
-    results = list(iam_virtual_mfa.ensure_devices(client, False, [item("alice"), item("dave"), item("erin")], list_first=False))
+    results = list(virtual_devices.ensure_devices(client, False, [item("alice"), item("dave"), item("erin")], list_first=False))
 
     assert [result["changed"] for result in results] == [False, False, True]
     assert results[1]["serial_number"] == f"{ACCOUNT_ARN}/dave" and "base32_seed" not in results[1]

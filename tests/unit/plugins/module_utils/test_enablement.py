@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
 
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import ROOT_HANDOFF
-from ansible_collections.mfa.aws.plugins.modules import iam_mfa_enable
+from ansible_collections.mfa.aws.plugins.module_utils import _enablement as enablement
 from ansible_collections.mfa.aws.tests.unit.utils.constants import SERIAL
 from ansible_collections.mfa.aws.tests.unit.utils.constants import paged_client
 
@@ -50,7 +50,7 @@ def already_enabled_error():
 
 @pytest.mark.parametrize("user_name", ["<root_account>", "arn:aws:iam::123456789012:root"])
 def test_root_user_is_handed_off(user_name):
-    assert iam_mfa_enable.argument_problem(user_name, SERIAL, CODES) == ROOT_HANDOFF
+    assert enablement.argument_problem(user_name, SERIAL, CODES) == ROOT_HANDOFF
 
 
 @pytest.mark.parametrize(
@@ -58,25 +58,25 @@ def test_root_user_is_handed_off(user_name):
     [(("12345", "314159"), "authentication_code_1"), (("271828", "31415a"), "authentication_code_2"), (("0271828", None), "authentication_code_1")],
 )
 def test_bad_codes_are_refused_without_quoting_them(codes, option):
-    problem = iam_mfa_enable.argument_problem("alice", SERIAL, codes)
+    problem = enablement.argument_problem("alice", SERIAL, codes)
 
     assert problem == f"{option} must be exactly 6 digits (quote it in YAML to keep a leading zero)"
     assert not any(code and code in problem for code in codes)
 
 
 def test_bad_hardware_serial_is_refused():
-    assert "9 to 256 characters" in iam_mfa_enable.argument_problem("alice", "GAHT 1", CODES)
+    assert "9 to 256 characters" in enablement.argument_problem("alice", "GAHT 1", CODES)
 
 
 @pytest.mark.parametrize("codes", [CODES, (None, None)])
 def test_good_arguments_have_no_problem(codes):
-    assert iam_mfa_enable.argument_problem("alice", TOKEN, codes) is None
+    assert enablement.argument_problem("alice", TOKEN, codes) is None
 
 
 def test_enabled_device_is_no_change_with_one_call_and_no_codes():
     client = fake_iam([listed(SERIAL), listed(TOKEN)])
 
-    result = iam_mfa_enable.ensure_enabled(client, False, "alice", SERIAL, (None, None))
+    result = enablement.ensure_enabled(client, False, "alice", SERIAL, (None, None))
 
     assert result == {
         "changed": False,
@@ -100,7 +100,7 @@ def test_enabling_without_codes_says_they_are_required():
     client = fake_iam()
 
     with pytest.raises(AnsibleIAMError) as raised:
-        iam_mfa_enable.ensure_enabled(client, False, "alice", SERIAL, (None, None))
+        enablement.ensure_enabled(client, False, "alice", SERIAL, (None, None))
 
     assert raised.value.message.startswith(f"authentication_code_1 and authentication_code_2 are required to enable MFA device {SERIAL} for user alice")
     assert writes(client) == []
@@ -110,7 +110,7 @@ def test_enabling_without_codes_says_they_are_required():
 def test_enabling_reads_once_and_writes_once(check_mode, expected_calls):
     client = fake_iam([listed(TOKEN)])
 
-    result = iam_mfa_enable.ensure_enabled(client, check_mode, "alice", SERIAL, CODES)
+    result = enablement.ensure_enabled(client, check_mode, "alice", SERIAL, CODES)
 
     assert result["changed"] is True
     assert result["diff"]["before"]["enabled"] is False and result["diff"]["after"]["enabled"] is True
@@ -122,7 +122,7 @@ def test_enabling_reads_once_and_writes_once(check_mode, expected_calls):
 def test_enabling_sends_the_codes():
     client = fake_iam()
 
-    iam_mfa_enable.ensure_enabled(client, False, "alice", TOKEN, CODES)
+    enablement.ensure_enabled(client, False, "alice", TOKEN, CODES)
 
     client.enable_mfa_device.assert_called_once_with(
         aws_retry=True, UserName="alice", SerialNumber=TOKEN, AuthenticationCode1=CODES[0], AuthenticationCode2=CODES[1]
@@ -134,7 +134,7 @@ def test_virtual_device_of_another_user_is_named():
     client.enable_mfa_device.side_effect = already_enabled_error()
 
     with pytest.raises(AnsibleIAMError) as raised:
-        iam_mfa_enable.ensure_enabled(client, False, "alice", SERIAL, CODES)
+        enablement.ensure_enabled(client, False, "alice", SERIAL, CODES)
 
     assert raised.value.message == (
         f"Failed to enable MFA device {SERIAL} for user alice: it is enabled for user bob, deactivate it there first (mfa.aws.iam_mfa_enable state=absent)"
@@ -147,7 +147,7 @@ def test_hardware_token_of_another_user_keeps_the_aws_error():
     client.enable_mfa_device.side_effect = already_enabled_error()
 
     with pytest.raises(AnsibleIAMError) as raised:
-        iam_mfa_enable.ensure_enabled(client, False, "alice", TOKEN, CODES)
+        enablement.ensure_enabled(client, False, "alice", TOKEN, CODES)
 
     assert raised.value.message == f"Failed to enable MFA device {TOKEN} for user alice (the device is enabled for a user already: deactivate it there first)"
     assert calls(client) == ["list_mfa_devices", "enable_mfa_device"]
@@ -156,7 +156,7 @@ def test_hardware_token_of_another_user_keeps_the_aws_error():
 def test_deactivating_a_device_that_is_not_enabled_is_no_change():
     client = fake_iam([listed(TOKEN)])
 
-    result = iam_mfa_enable.ensure_deactivated(client, False, "alice", SERIAL)
+    result = enablement.ensure_deactivated(client, False, "alice", SERIAL)
 
     assert result["changed"] is False
     assert "enable_date" not in result
@@ -168,7 +168,7 @@ def test_deactivating_a_device_that_is_not_enabled_is_no_change():
 def test_deactivating_an_enabled_device(check_mode, expected_writes):
     client = fake_iam([listed(SERIAL), listed(TOKEN)])
 
-    result = iam_mfa_enable.ensure_deactivated(client, check_mode, "alice", SERIAL)
+    result = enablement.ensure_deactivated(client, check_mode, "alice", SERIAL)
 
     assert result["changed"] is True
     assert [device["serial_number"] for device in result["mfa_devices"]] == [TOKEN]
@@ -180,7 +180,7 @@ def test_deactivating_an_enabled_device(check_mode, expected_writes):
 def test_resync_always_changes(check_mode, expected_writes):
     client = fake_iam([listed(TOKEN)])
 
-    result = iam_mfa_enable.resync(client, check_mode, "alice", TOKEN, CODES)
+    result = enablement.resync(client, check_mode, "alice", TOKEN, CODES)
 
     assert result["changed"] is True
     assert result["kind"] == "hardware"
@@ -191,7 +191,7 @@ def test_resync_of_a_device_that_is_not_enabled_fails_before_writing():
     client = fake_iam()
 
     with pytest.raises(AnsibleIAMError, match=f"MFA device {TOKEN} is not enabled for user alice"):
-        iam_mfa_enable.resync(client, False, "alice", TOKEN, CODES)
+        enablement.resync(client, False, "alice", TOKEN, CODES)
 
     assert writes(client) == []
 
@@ -214,20 +214,20 @@ def virtual(serial_number, user_name=None):
 @pytest.mark.parametrize(
     "state, owner, codes, action",
     [
-        ("present", None, CODES, iam_mfa_enable.ENABLE),
+        ("present", None, CODES, enablement.ENABLE),
         ("present", "alice", (None, None), None),
-        ("absent", "alice", (None, None), iam_mfa_enable.DEACTIVATE),
+        ("absent", "alice", (None, None), enablement.DEACTIVATE),
         ("absent", None, (None, None), None),
         ("absent", "bob", (None, None), None),
     ],
 )
 def test_plan(state, owner, codes, action):
-    assert iam_mfa_enable.plan(state, "alice", SERIAL, owner, codes) == action
+    assert enablement.plan(state, "alice", SERIAL, owner, codes) == action
 
 
 def test_plan_refuses_a_device_of_another_user_naming_them():
     with pytest.raises(AnsibleIAMError) as raised:
-        iam_mfa_enable.plan("present", "alice", SERIAL, "bob", CODES)
+        enablement.plan("present", "alice", SERIAL, "bob", CODES)
 
     assert raised.value.message == (
         f"Failed to enable MFA device {SERIAL} for user alice: it is enabled for user bob, deactivate it there first (mfa.aws.iam_mfa_enable state=absent)"
@@ -236,7 +236,7 @@ def test_plan_refuses_a_device_of_another_user_naming_them():
 
 def test_plan_needs_codes_to_enable():
     with pytest.raises(AnsibleIAMError, match=f"authentication_code_1 and authentication_code_2 are required to enable MFA device {SERIAL} for user alice"):
-        iam_mfa_enable.plan("present", "alice", SERIAL, None, (None, None))
+        enablement.plan("present", "alice", SERIAL, None, (None, None))
 
 
 @pytest.mark.parametrize(
@@ -255,13 +255,13 @@ def test_plan_needs_codes_to_enable():
     ],
 )
 def test_items_problem_names_the_first_bad_item_without_quoting_codes(items, problem):
-    assert iam_mfa_enable.items_problem(items) == problem
+    assert enablement.items_problem(items) == problem
 
 
 def test_owners_of_virtual_devices_cost_one_listing():
     client = fake_iam(virtual_devices=[virtual(SERIAL, "alice"), virtual(BOB_SERIAL)])
 
-    owners = iam_mfa_enable.read_owners(client, [item("alice", SERIAL), item("bob", BOB_SERIAL), item("carol", BOB_SERIAL)])
+    owners = enablement.read_owners(client, [item("alice", SERIAL), item("bob", BOB_SERIAL), item("carol", BOB_SERIAL)])
 
     assert owners == {SERIAL: "alice", BOB_SERIAL: None}
     assert calls(client) == ["list_virtual_mfa_devices"]
@@ -270,7 +270,7 @@ def test_owners_of_virtual_devices_cost_one_listing():
 def test_owners_of_hardware_tokens_cost_one_listing_per_user():
     client = fake_iam(user_devices=[listed(TOKEN, "bob")])
 
-    owners = iam_mfa_enable.read_owners(client, [item("bob", TOKEN), item("bob", "GAHT87654321", state="absent")])
+    owners = enablement.read_owners(client, [item("bob", TOKEN), item("bob", "GAHT87654321", state="absent")])
 
     assert owners == {TOKEN: "bob"}
     assert calls(client) == ["list_mfa_devices"]
@@ -279,7 +279,7 @@ def test_owners_of_hardware_tokens_cost_one_listing_per_user():
 def test_owners_of_both_kinds():
     client = fake_iam(user_devices=[listed(TOKEN, "bob")], virtual_devices=[virtual(SERIAL)])
 
-    owners = iam_mfa_enable.read_owners(client, [item("alice", SERIAL), item("bob", TOKEN), item("carol", "GAHT87654321")])
+    owners = enablement.read_owners(client, [item("alice", SERIAL), item("bob", TOKEN), item("carol", "GAHT87654321")])
 
     assert owners == {SERIAL: None, TOKEN: "bob"}
     assert calls(client) == ["list_virtual_mfa_devices", "list_mfa_devices", "list_mfa_devices"]
@@ -298,7 +298,7 @@ def test_unknown_user_of_a_hardware_token_names_its_item():
     client.get_paginator.side_effect = paginator
 
     with pytest.raises(AnsibleIAMError) as raised:
-        iam_mfa_enable.read_owners(client, [item("alice", SERIAL), item("nobody", TOKEN)])
+        enablement.read_owners(client, [item("alice", SERIAL), item("nobody", TOKEN)])
 
     assert raised.value.message == "devices[1] (nobody): Failed to list the MFA devices of user nobody (no IAM user named nobody: check user_name)"
     assert calls(client) == ["list_virtual_mfa_devices", "list_mfa_devices"]
@@ -307,7 +307,7 @@ def test_unknown_user_of_a_hardware_token_names_its_item():
 def test_enabled_among_lists_the_items_devices_enabled_for_each_user():
     items = [item("alice", SERIAL), item("alice", TOKEN), item("alice", SERIAL), item("bob", BOB_SERIAL), item("carol", SERIAL)]
 
-    assert iam_mfa_enable.enabled_among(items, {SERIAL: "alice", TOKEN: None, BOB_SERIAL: "dave"}) == {"alice": [SERIAL], "bob": [], "carol": []}
+    assert enablement.enabled_among(items, {SERIAL: "alice", TOKEN: None, BOB_SERIAL: "dave"}) == {"alice": [SERIAL], "bob": [], "carol": []}
 
 
 @pytest.mark.parametrize("check_mode, expected_writes", [(True, []), (False, ["enable_mfa_device", "deactivate_mfa_device", "enable_mfa_device"])])
@@ -316,7 +316,7 @@ def test_items_are_done_in_order_and_seen_by_the_next(check_mode, expected_write
     owners = {SERIAL: None, BOB_SERIAL: "bob"}
     items = [item("alice", SERIAL, CODES), item("alice", SERIAL), item("bob", BOB_SERIAL, state="absent"), item("alice", BOB_SERIAL, CODES)]
 
-    entries = list(iam_mfa_enable.ensure_items(client, check_mode, items, owners))
+    entries = list(enablement.ensure_items(client, check_mode, items, owners))
 
     assert entries == [
         {"user_name": "alice", "serial_number": SERIAL, "kind": "virtual", "state": "present", "changed": True},
@@ -332,7 +332,7 @@ def test_an_aws_error_stops_the_items_at_the_one_that_failed():
     client = fake_iam()
     client.enable_mfa_device.side_effect = [None, botocore.exceptions.ClientError({"Error": {"Code": "InvalidAuthenticationCode"}}, "EnableMFADevice")]
     items = [item("alice", SERIAL, CODES), item("bob", BOB_SERIAL, CODES), item("carol", TOKEN, CODES)]
-    batch = iam_mfa_enable.ensure_items(client, False, items, {})
+    batch = enablement.ensure_items(client, False, items, {})
 
     first = next(batch)
     with pytest.raises(AnsibleIAMError) as raised:
@@ -351,7 +351,7 @@ def test_a_device_of_another_user_stops_the_items_before_any_call_for_it():
     client = fake_iam()
 
     with pytest.raises(AnsibleIAMError, match=r"^devices\[0\] \(alice\): Failed to enable MFA device .* it is enabled for user bob"):
-        list(iam_mfa_enable.ensure_items(client, False, [item("alice", BOB_SERIAL, CODES)], {BOB_SERIAL: "bob"}))
+        list(enablement.ensure_items(client, False, [item("alice", BOB_SERIAL, CODES)], {BOB_SERIAL: "bob"}))
 
     assert calls(client) == []
 
@@ -370,8 +370,8 @@ def test_a_device_of_another_user_stops_the_items_before_any_call_for_it():
     ],
 )
 def test_only_a_batch_that_enables_virtual_devices_may_skip_the_listing(items, check_mode, expected):
-    assert iam_mfa_enable.lists_first(items, check_mode, list_first=False) is expected
-    assert iam_mfa_enable.lists_first(items, check_mode, list_first=True) is True
+    assert enablement.lists_first(items, check_mode, list_first=False) is expected
+    assert enablement.lists_first(items, check_mode, list_first=True) is True
 
 
 def test_without_listing_a_device_already_enabled_for_its_user_is_no_change():
@@ -381,7 +381,7 @@ def test_without_listing_a_device_already_enabled_for_its_user_is_no_change():
     client.enable_mfa_device.side_effect = [already_enabled_error(), None, None]
 
     seen = {}
-    entries = list(iam_mfa_enable.ensure_items(client, False, items, {}, listed=False, seen=seen))
+    entries = list(enablement.ensure_items(client, False, items, {}, listed=False, seen=seen))
 
     assert [entry["changed"] for entry in entries] == [False, True, True]
     # What was enabled before the run, for the diff: the listing, less what this run enabled before it.
@@ -395,4 +395,4 @@ def test_without_listing_a_device_of_another_user_is_named():
     client.enable_mfa_device.side_effect = already_enabled_error()
 
     with pytest.raises(AnsibleIAMError, match=r"^devices\[0\] \(alice\): Failed to enable MFA device .* it is enabled for user carol"):
-        list(iam_mfa_enable.ensure_items(client, False, [item("alice", SERIAL, CODES)], {}, listed=False))
+        list(enablement.ensure_items(client, False, [item("alice", SERIAL, CODES)], {}, listed=False))
