@@ -7,15 +7,13 @@
 
 Private to this collection: the names here may change in any release.
 
-Seeds and otpauth URIs are normalised, checked, built and parsed here; pyotp computes the HMAC
-and its truncation.  Callers must check ``PYOTP_IMPORT_ERROR`` before computing codes.  No message
-raised here contains a seed or an otpauth URI (the URI carries the seed in its ``secret``).
+pyotp computes the HMAC and its truncation; seeds and otpauth URIs are checked, built and parsed
+here, where pyotp falls short (see the comments).  Callers must check ``PYOTP_IMPORT_ERROR`` before
+computing codes.  No message raised here contains a seed or an otpauth URI (the URI carries the seed).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import hashlib
 import math
@@ -29,11 +27,7 @@ except ImportError as exc:
 else:
     PYOTP_IMPORT_ERROR = None
 
-ALGORITHMS = {
-    "sha1": hashlib.sha1,
-    "sha256": hashlib.sha256,
-    "sha512": hashlib.sha512,
-}
+ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 DIGITS = (6, 8)
 DEFAULT_DIGITS = 6
 DEFAULT_PERIOD = 30
@@ -47,7 +41,8 @@ MAX_WINDOW = 2**64 - 1
 
 _BASE32 = re.compile(r"[A-Z2-7]+")
 _IGNORED_SEED_CHARS = re.compile(r"[\s-]")
-# Unpadded base32 text of whole bytes never has 1, 3 or 6 characters in its last group of 8.
+# Unpadded base32 text of whole bytes never has 1, 3 or 6 characters in its last group of 8; every
+# other length of base32 characters decodes.
 _BASE32_REMAINDERS = (0, 2, 4, 5, 7)
 _URI_PARAMETERS = ("secret", "issuer", "algorithm", "digits", "period")
 _URI_PARAMETER_RULES = {
@@ -88,13 +83,10 @@ def normalize_seed(seed: object) -> str:
         raise OtpError("the seed has characters outside the base32 alphabet A-Z and 2-7 (spaces, dashes and trailing '=' are ignored)")
     if len(normalized) % 8 not in _BASE32_REMAINDERS:
         raise OtpError(f"the seed has {len(normalized)} base32 characters, a length no base32 encoding produces: is a character missing?")
-    min_chars = MIN_SEED_BITS // 5
-    if len(normalized) < min_chars:
-        raise OtpError(f"the seed is too short: it has {len(normalized)} base32 characters, at least {min_chars} ({MIN_SEED_BITS} bits) are needed")
-    try:
-        base64.b32decode(normalized + "=" * (-len(normalized) % 8))
-    except binascii.Error:
-        raise OtpError("the seed is not valid base32") from None
+    if len(normalized) < MIN_SEED_BITS // 5:
+        raise OtpError(
+            f"the seed is too short: it has {len(normalized)} base32 characters, at least {MIN_SEED_BITS // 5} ({MIN_SEED_BITS} bits) are needed"
+        )
     return normalized
 
 
@@ -119,6 +111,10 @@ def check_algorithm(algorithm: object) -> str:
     return algorithm.lower()
 
 
+# Not pyotp.parse_uri(): it refuses OTPAUTH://TOTP/ and algorithm=sha512 (lower case), accepts digits=7
+# and otpauth://hotp/, keeps the spaces of "ACME:%20alice", fills in 6, 30 and SHA1 for the parameters the
+# URI lacks (the totp lookup must know which ones it gives), raises when the issuer parameter differs from
+# the label's, and reads "ACME%3Aalice" as issuer ACME in pyotp 2.9 but as the account "ACME:alice" in 2.12.
 def parse_otpauth_uri(uri: str) -> OtpauthUri:
     """Parse an ``otpauth://totp/<label>?secret=...`` URI (the Google Authenticator key URI format).
 
@@ -126,10 +122,10 @@ def parse_otpauth_uri(uri: str) -> OtpauthUri:
     normalize_seed().  OtpError for ``otpauth://hotp/`` URIs, a missing or repeated secret,
     and unsupported digits, period or algorithm.
     """
-    parts = urlsplit(uri)
-    if parts.scheme.lower() != "otpauth":
-        raise OtpError("not an otpauth URI: it must start with otpauth://totp/")
+    parts = urlsplit(uri)  # The scheme comes in lower case, the type as written.
     otp_type = parts.netloc.lower()
+    if parts.scheme != "otpauth":
+        raise OtpError("not an otpauth URI: it must start with otpauth://totp/")
     if otp_type == "hotp":
         raise OtpError("otpauth://hotp/ URIs (counter-based codes) are not supported, only otpauth://totp/ (time-based codes)")
     if otp_type != "totp":
@@ -143,7 +139,6 @@ def parse_otpauth_uri(uri: str) -> OtpauthUri:
         if key in params:
             raise OtpError(f"the otpauth URI has more than one '{key}' parameter")
         params[key] = value
-
     if not params.get("secret"):
         raise OtpError("the otpauth URI has no 'secret' parameter")
     try:
@@ -151,25 +146,29 @@ def parse_otpauth_uri(uri: str) -> OtpauthUri:
     except OtpError as err:
         raise OtpError(f"the 'secret' parameter of the otpauth URI is invalid: {err}") from None
 
+    def setting(name, check):
+        """The parameter name checked by check, or None if the URI lacks it."""
+        try:
+            return check(params[name]) if params.get(name) else None
+        except ValueError:
+            raise OtpError(f"the otpauth URI has an invalid '{name}' parameter: {_URI_PARAMETER_RULES[name]}") from None
+
     # The label is "account" or "issuer:account"; the colon may be percent-encoded and followed by spaces.
     label = unquote(parts.path.lstrip("/"))
     issuer, colon, account = label.partition(":")
-    if colon:
-        account = account.lstrip(" ")
-    else:
-        issuer, account = None, label
-
     return OtpauthUri(
         secret=secret,
         label=label,
-        issuer=params.get("issuer") or issuer,
-        account=account,
-        digits=_uri_parameter(params, "digits", lambda value: check_digits(int(value))),
-        period=_uri_parameter(params, "period", lambda value: check_period(int(value))),
-        algorithm=_uri_parameter(params, "algorithm", check_algorithm),
+        issuer=params.get("issuer") or (issuer if colon else None),
+        account=account.lstrip(" ") if colon else label,
+        digits=setting("digits", lambda value: check_digits(int(value))),
+        period=setting("period", lambda value: check_period(int(value))),
+        algorithm=setting("algorithm", check_algorithm),
     )
 
 
+# Not pyotp's provisioning_uri(): it writes '@' as %40 ("AWS:alice%40123456789012") and leaves '/' raw in
+# the issuer and the label, where the path reads it as a separator.
 def otpauth_uri(
     seed: str,
     label: str,
@@ -197,42 +196,24 @@ def otpauth_uri(
         raise OtpError("the issuer cannot contain ':', which separates the issuer from the label in an otpauth URI: choose another issuer")
     if not issuer and ":" in label:
         raise OtpError("a label with ':' needs an issuer: without one, the text before the ':' would be read as the issuer")
-    digits = check_digits(digits)
-    period = check_period(period)
-    algorithm = check_algorithm(algorithm)
+    digits, period, algorithm = check_digits(digits), check_period(period), check_algorithm(algorithm)
 
-    path = f"{_uri_quote(issuer)}:{_uri_quote(label)}" if issuer else _uri_quote(label)
-    query = [f"secret={secret}"]
-    if issuer:
-        query.append(f"issuer={_uri_quote(issuer)}")
+    # All but the RFC 3986 unreserved characters and '@' percent-encoded as UTF-8, spaces as %20.
+    path = f"{quote(issuer, safe='@')}:{quote(label, safe='@')}" if issuer else quote(label, safe="@")
+    query = f"secret={secret}" + (f"&issuer={quote(issuer, safe='@')}" if issuer else "")
     if algorithm != DEFAULT_ALGORITHM:
-        query.append(f"algorithm={algorithm.upper()}")
+        query += f"&algorithm={algorithm.upper()}"
     if digits != DEFAULT_DIGITS:
-        query.append(f"digits={digits}")
+        query += f"&digits={digits}"
     if period != DEFAULT_PERIOD:
-        query.append(f"period={period}")
-    return f"otpauth://totp/{path}?{'&'.join(query)}"
+        query += f"&period={period}"
+    return f"otpauth://totp/{path}?{query}"
 
 
 def manual_entry_key(seed: str) -> str:
     """The normalised seed in groups of four characters, as authenticator apps take it typed by hand."""
     secret = normalize_seed(seed)
     return " ".join(secret[start:start + 4] for start in range(0, len(secret), 4))
-
-
-def _uri_quote(text):
-    """text percent-encoded as UTF-8: all but the RFC 3986 unreserved characters and '@' (spaces as %20)."""
-    return quote(text, safe="@")
-
-
-def _uri_parameter(params, name, convert):
-    """The URI parameter name converted and checked by convert, or None if the URI lacks it."""
-    if not params.get(name):
-        return None
-    try:
-        return convert(params[name])
-    except ValueError:
-        raise OtpError(f"the otpauth URI has an invalid '{name}' parameter: {_URI_PARAMETER_RULES[name]}") from None
 
 
 if PYOTP_IMPORT_ERROR is None:
@@ -246,47 +227,33 @@ if PYOTP_IMPORT_ERROR is None:
         min_secret_length_bits = MIN_SEED_BITS
 
 
-def totp_code(
-    seed: str,
-    at: int | float,
-    *,
-    digits: int = DEFAULT_DIGITS,
-    period: int = DEFAULT_PERIOD,
-    algorithm: str = DEFAULT_ALGORITHM,
-    offset: int = 0,
-) -> str:
-    """The code (digits with leading zeros) of the window of the Unix time at, moved by offset windows."""
-    return _codes(seed, at, digits, period, algorithm, offset, 1)[0]
+def totp_code(seed: str, at: int | float, **settings) -> str:
+    """The code (digits with leading zeros) of the window of the Unix time at, moved by offset windows.
+
+    settings: digits, period, algorithm and offset (keywords only, see _codes()).
+    """
+    return _codes(seed, at, 1, **settings)[0]
 
 
-def totp_pair(
-    seed: str,
-    at: int | float,
-    *,
-    digits: int = DEFAULT_DIGITS,
-    period: int = DEFAULT_PERIOD,
-    algorithm: str = DEFAULT_ALGORITHM,
-    offset: int = 0,
-) -> list[str]:
+def totp_pair(seed: str, at: int | float, **settings) -> list[str]:
     """``[code(w - 1), code(w)]``, w being the window of the Unix time at moved by offset windows.
 
     These are the two consecutive codes AWS asks for to enable an MFA device.  Both are known
     as soon as the window w starts, so enabling a device never waits for the next window.
     """
-    return _codes(seed, at, digits, period, algorithm, offset, 2)
+    return _codes(seed, at, 2, **settings)
 
 
-def _codes(seed, at, digits, period, algorithm, offset, count):
+def _codes(seed, at, count, *, digits=DEFAULT_DIGITS, period=DEFAULT_PERIOD, algorithm=DEFAULT_ALGORITHM, offset=0):
     """The codes of count consecutive windows, the last one being the window of at moved by offset windows."""
     secret = normalize_seed(seed)
-    digits = check_digits(digits)
-    period = check_period(period)
-    algorithm = check_algorithm(algorithm)
+    digits, period, algorithm = check_digits(digits), check_period(period), check_algorithm(algorithm)
     if isinstance(at, bool) or not isinstance(at, (int, float)) or at < 0 or (isinstance(at, float) and not math.isfinite(at)):
         raise OtpError(f"at must be a Unix time (seconds since 1970-01-01 UTC, 0 or more), not {at!r}")
     if isinstance(offset, bool) or not isinstance(offset, int):
         raise OtpError(f"offset must be a whole number of windows, not {offset!r}")
-    # RFC 6238: the counter is the number of whole periods since the Unix epoch.
+    # RFC 6238: the counter is the number of whole periods since the Unix epoch.  Not pyotp's TOTP.at(): pyotp 2.9
+    # goes through local time, which gives the code of the wrong window in the hour when daylight saving time ends.
     last = int(at) // period + offset
     first = last - count + 1
     if first < 0 or last > MAX_WINDOW:

@@ -238,3 +238,29 @@ def test_parse_uri_of_another_kind(uri, message):
     with pytest.raises(OtpError, match=message) as excinfo:
         parse_otpauth_uri(uri)
     assert SEED not in messages(excinfo.value)
+
+
+@pytest.mark.parametrize("length", [length for length in range(16, 81) if length % 8 in (0, 2, 4, 5, 7)])
+def test_every_seed_length_that_is_accepted_decodes(length):
+    # normalize_seed() accepts by alphabet and length alone: each such seed must be base32 of whole bytes.
+    seed = ("JBSWY3DPEHPK3PXP7Z" * 5)[:length]
+    assert normalize_seed(seed) == seed
+    key = base64.b32decode(seed + "=" * (-length % 8))
+    assert totp_code(seed, 1700000000) == reference_hotp(key, 1700000000 // 30)
+
+
+def test_settings_are_keywords_only():
+    with pytest.raises(TypeError):
+        totp_code(SEED, 1700000000, 8)
+    with pytest.raises(TypeError):
+        totp_pair(SEED, 1700000000, digit=8)
+
+
+def test_parse_uri_ignores_other_parameters_even_repeated():
+    uri = parse_otpauth_uri(f"otpauth://totp/ACME:alice?secret={SEED}&image=https%3A%2F%2Fa&image=x&counter=1&counter=2")
+    assert (uri.secret, uri.issuer, uri.account) == (SEED, "ACME", "alice")
+
+
+def test_parse_uri_issuer_parameter_comes_before_the_label():
+    uri = parse_otpauth_uri(f"otpauth://totp/Old:alice?secret={SEED}&issuer=New%20Co")
+    assert (uri.label, uri.issuer, uri.account) == ("Old:alice", "New Co", "alice")
