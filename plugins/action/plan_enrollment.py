@@ -16,35 +16,23 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.mfa.aws.plugins.filter.enrollment import CLAIM_SECONDS
 from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_stop
-from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_serial_suffix
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import ParameterStore
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import SecretsManagerStore
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
-from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
-from ansible_collections.mfa.aws.plugins.plugin_utils._actions import run_action
-from ansible_collections.mfa.aws.plugins.plugin_utils._account_lock import DEFAULT_STALE_AFTER
-
-# The options that go on to mfa.aws.seed_store as they are.
-_STORE_OPTIONS = dict(
-    vault_file=dict(type="path"),
-    vault_id=dict(type="str"),
-    qr_dir=dict(type="path"),
-    issuer=dict(type="str"),
-    secret_prefix=dict(type="str"),
-    kms_key_id=dict(type="str", no_log=False),
-    secret_tags=dict(type="dict"),
-    store_credentials=dict(type="dict", no_log=True),
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import READS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import Planning
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import ReadFailed
 
 _OWN_OPTIONS = dict(
-    _STORE_OPTIONS,
+    STORE_OPTIONS,
     delivery=dict(type="list", elements="str", default=[]),
     account_id=dict(type="str", required=True),
     users=dict(type="list", elements="str", default=[]),
@@ -52,20 +40,11 @@ _OWN_OPTIONS = dict(
     path=dict(type="str", default="/"),
     tags=dict(type="dict", default={}),
     codes=dict(type="dict", default={}, no_log=True),
-    lock=dict(type="dict", options=dict(
-        path=dict(type="path", required=True),
-        timeout=dict(type="int", default=300),
-        stale_after=dict(type="int", default=DEFAULT_STALE_AFTER),
-        purpose=dict(type="str", default=""),
-    )),
-    run_id=dict(type="str"),
-    claim_seconds=dict(type="int", default=CLAIM_SECONDS),
+    **COMMON_OPTIONS,
 )
 
-_READS = ("mfa.aws.account_lock", "mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info")
-
 # Imported in the controller before the workers fork.
-preload(_READS)
+preload(READS)
 
 
 class ActionModule(ActionBase):
@@ -79,59 +58,40 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         args, connection = own_arguments(self, _OWN_OPTIONS)
-        task_vars = task_vars or {}
         result["changed"] = False
         delivery, codes, account_id = args["delivery"], args["codes"], args["account_id"]
-        warnings = []
-
-        def read(name, arguments):
-            answer = run_action(self, name, dict(connection, **arguments), task_vars)
-            warnings.extend(answer.get("warnings", []))
-            return answer
-
-        def stop(message, **returned):
-            result.update(returned, failed=True, msg=message)
-            if warnings:
-                result["warnings"] = warnings
-            return result
+        planning = Planning(self, args, connection, result, task_vars or {})
 
         if not delivery:
-            return stop(enrollment_stop({}, None, account_id, delivery, codes))
-        run_id = args["run_id"]
-        if args["lock"]:
-            # From here on no other run reads or writes the account's seeds; the lock is in every result, failed or not, so
-            # that the role lets go of it.
-            lock = run_action(self, "mfa.aws.account_lock", dict(args["lock"], account_id=account_id), task_vars)
-            if lock.get("failed"):
-                return stop(lock["msg"])
-            result["lock"] = {name: lock[name] for name in ("held", "run_id", "path") if name in lock}
-            run_id = lock["run_id"]
+            return planning.stop(enrollment_stop({}, None, account_id, delivery, codes))
+        message = planning.lock(account_id)
+        if message:
+            return planning.stop(message)
         users = args["users"]
         # No credential report: the listings say who has MFA, current, and the plan does not wait for AWS to generate it.
         reading = dict(user_names=users, confirm_without_mfa=not users, virtual_devices=True, credential_report=False)
-        info = read("mfa.aws.iam_mfa_info", reading)
+        info = planning.read("mfa.aws.iam_mfa_info", reading)
         message = enrollment_stop(info, None, account_id, delivery, codes)
         if message:
-            return stop(message)
+            return planning.stop(message)
 
         # Every store is read, and checked writable, before any device is created: a store that cannot be written (no
         # vault secret, a KMS key that does not exist, missing permissions) stops the run before anything changes.
-        store_options = {name: args[name] for name in _STORE_OPTIONS}
-        store = read("mfa.aws.seed_store", given(dict(stores=delivery, check_writable=True, account_id=info["account_id"]), **store_options))
+        store = planning.stores(delivery, info["account_id"])
         if store.get("failed"):
-            return stop(store["msg"], stores=store.get("stores", {}))
+            return planning.stop(store["msg"], stores=store.get("stores", {}))
         stored, entries = store.get("stored", {}), store.get("entries", {})
 
         try:
-            seedless = self._seedless(read, info, entries, args)
+            seedless = planning.seedless(info, entries, args["name_format"], args["path"], args["tags"])
             # Typed codes enable only the devices of the people who typed them; with a seed store the run computes the codes.
             typed = None if any(named in delivery for named in SEED_STORES) else codes
             plan = enrollment_plan(info, stored, users=users, name_format=args["name_format"], path=args["path"], tags=args["tags"],
-                                   typed_codes=typed, run_id=run_id, claim_seconds=args["claim_seconds"])
+                                   typed_codes=typed, run_id=planning.run_id, claim_seconds=args["claim_seconds"])
         except AnsibleFilterError as e:
-            return stop(str(e.message))
-        except _ReadFailed as e:
-            return stop(str(e))
+            return planning.stop(str(e.message))
+        except ReadFailed as e:
+            return planning.stop(str(e))
         result.update(plan, account_id=info["account_id"], stored=stored, entries=entries, seedless=seedless, stores=store.get("stores", {}))
         result["report"] = _report(result, delivery, args["vault_file"], bool(self._task.check_mode))
         if self._task.diff:
@@ -141,26 +101,8 @@ class ActionModule(ActionBase):
             result["changed"] = bool(plan["new_users"] or plan["reuse"])
         message = enrollment_stop(info, plan, account_id, delivery, codes)
         if message:
-            return stop(message)
-        if warnings:
-            result["warnings"] = warnings
-        return result
-
-    @staticmethod
-    def _seedless(read, info, entries, args):
-        """The enabled devices of this role (named as it names them, tagged as it tags them) whose seed no store holds.
-
-        AWS never returns a seed again, so only a new device replaces them. The candidates are normally none: their tags are
-        read only when there are some, to tell the devices this role created (mfa.aws/run, or the tags option) from a device
-        someone named so in the console.
-        """
-        candidates = seedless_devices(info, entries, name_format=args["name_format"], path=args["path"])
-        if not candidates:
-            return []
-        tags = read("mfa.aws.iam_virtual_mfa_info", dict(serial_numbers=[device["serial_number"] for device in candidates]))
-        if tags.get("failed"):
-            raise _ReadFailed(tags.get("msg") or "the tags of the virtual MFA devices could not be read")
-        return seedless_devices(tags, entries, name_format=args["name_format"], path=args["path"], tagged=True, managed_tags=args["tags"])
+            return planning.stop(message)
+        return planning.done()
 
 
 def _seed_places(delivery, account_id, args, user_name):
@@ -211,7 +153,3 @@ def _report(plan, delivery, vault_file, check_mode):
         seed_not_stored=sorted(device["user_name"] for device in plan["seedless"]),
         check_mode=check_mode,
     )
-
-
-class _ReadFailed(Exception):
-    """A read after the account's state failed; the message names what to fix."""

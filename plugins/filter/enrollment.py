@@ -125,6 +125,20 @@ DELIVERIES = ("vault_file", "secretsmanager", "ssm", "qr_png")
 SEED_STORES = ("vault_file", "secretsmanager", "ssm")
 
 
+def other_account(info, account_id):
+    """The line that stops a run whose credentials reach another account than account_id (enroll_account_id); None when they do not."""
+    if str(info.get("account_id")) != str(account_id):
+        return (f"the credentials in use reach account {info.get('account_id')}, not {account_id} (enroll_account_id): "
+                "fix the account id or the credentials")
+    return None
+
+
+def busy_message(account_id, busy):
+    """The line that stops a run on busy, a device of a plan's busy list (another run created it and has not stored its seed)."""
+    return BUSY_MESSAGE.format(account_id=account_id, run=busy["run"], serial_number=busy["serial_number"], user_name=busy["user_name"],
+                               created=busy["created"])
+
+
 def enrollment_stop(info, plan=None, account_id=None, delivery=None, codes=None):
     """Why an enrollment must stop before any change, as one line that names what to fix; None when it may go on.
 
@@ -136,9 +150,9 @@ def enrollment_stop(info, plan=None, account_id=None, delivery=None, codes=None)
                 + "; a device is enabled only once its seed is delivered")
     if info.get("failed"):
         return str(info.get("msg") or "the MFA state of the account could not be read").replace("check user_names", "check enroll_users")
-    if str(info.get("account_id")) != str(account_id):
-        return (f"the credentials in use reach account {info.get('account_id')}, not {account_id} (enroll_account_id): "
-                "fix the account id or the credentials")
+    message = other_account(info, account_id)
+    if message:
+        return message
     if plan is None:
         return None
     if plan["unknown"]:
@@ -148,9 +162,7 @@ def enrollment_stop(info, plan=None, account_id=None, delivery=None, codes=None)
         return (f"the device name of {conflict['user_name']} is taken by {conflict['serial_number']}, enabled for {conflict['enabled_for']}: "
                 "choose another enroll_device_name or enroll_device_path")
     if plan["busy"]:
-        busy = plan["busy"][0]
-        return BUSY_MESSAGE.format(account_id=info["account_id"], run=busy["run"], serial_number=busy["serial_number"],
-                                   user_name=busy["user_name"], created=busy["created"])
+        return busy_message(info["account_id"], plan["busy"][0])
     if codes:
         if any(store in delivery for store in SEED_STORES):
             return "enroll_codes is for enroll_delivery [qr_png] alone: with a seed store the run computes the codes itself; drop enroll_codes"

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What the plan actions of the enroll role share (mfa.aws.plan_enrollment, mfa.aws.plan_rotation, mfa.aws.plan_removal).
+
+Each takes the account's lock, reads the account's MFA state and the seeds its stores hold through the actions of their
+modules (plugin_utils/_actions.py), decides with the enrollment filters, and returns the plan as its result or fails with
+the one line that stops the run before any change: one task instead of one per read, since a task costs every host of a
+fleet a worker process.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.mfa.aws.plugins.filter.enrollment import CLAIM_SECONDS
+from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
+from ansible_collections.mfa.aws.plugins.plugin_utils._account_lock import DEFAULT_STALE_AFTER
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import run_action
+
+# The options that go on to mfa.aws.seed_store as they are.
+STORE_OPTIONS = dict(
+    vault_file=dict(type="path"),
+    vault_id=dict(type="str"),
+    qr_dir=dict(type="path"),
+    issuer=dict(type="str"),
+    secret_prefix=dict(type="str"),
+    kms_key_id=dict(type="str", no_log=False),
+    secret_tags=dict(type="dict"),
+    store_credentials=dict(type="dict", no_log=True),
+)
+
+# The options of every plan action beside the store options: the account's lock and the run's claim on the devices it creates.
+COMMON_OPTIONS = dict(
+    lock=dict(type="dict", options=dict(
+        path=dict(type="path", required=True),
+        timeout=dict(type="int", default=300),
+        stale_after=dict(type="int", default=DEFAULT_STALE_AFTER),
+        purpose=dict(type="str", default=""),
+    )),
+    run_id=dict(type="str"),
+    claim_seconds=dict(type="int", default=CLAIM_SECONDS),
+)
+
+# The actions a plan reads with, imported in the controller before the workers fork (plugin_utils/_actions.py preload).
+READS = ("mfa.aws.account_lock", "mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info")
+
+
+class ReadFailed(Exception):
+    """A read after the account's state failed; the message names what to fix."""
+
+
+class Planning:
+    """One run of a plan action: its reads (with the connection options of its task), their warnings, and its result."""
+
+    def __init__(self, action, args, connection, result, task_vars):
+        self.action, self.args, self.connection, self.result, self.task_vars = action, args, connection, result, task_vars
+        self.warnings = []
+        self.run_id = args["run_id"]
+
+    def read(self, name, arguments):
+        """The answer of the action of module name, run with the task's connection options; its warnings become the task's."""
+        answer = run_action(self.action, name, dict(self.connection, **arguments), self.task_vars)
+        self.warnings.extend(answer.get("warnings", []))
+        return answer
+
+    def done(self, **returned):
+        self.result.update(returned)
+        if self.warnings:
+            self.result["warnings"] = self.warnings
+        return self.result
+
+    def stop(self, message, **returned):
+        """The result that stops the run with message, before any change."""
+        return self.done(failed=True, msg=message, **returned)
+
+    def lock(self, account_id):
+        """Take the account's lock (the lock option); the message that stops the run when it cannot be taken, else None.
+
+        From then on no other run reads or writes the account's seeds; the lock is in every result, failed or not, so that
+        the role lets go of it. The lock's run names the run (run_id).
+        """
+        if not self.args["lock"]:
+            return None
+        lock = run_action(self.action, "mfa.aws.account_lock", dict(self.args["lock"], account_id=account_id), self.task_vars)
+        if lock.get("failed"):
+            return lock["msg"]
+        self.result["lock"] = {name: lock[name] for name in ("held", "run_id", "path") if name in lock}
+        self.run_id = lock["run_id"]
+        return None
+
+    def stores(self, delivery, account_id):
+        """The answer of mfa.aws.seed_store reading every store of delivery, each checked writable, with the store options."""
+        options = {name: self.args[name] for name in STORE_OPTIONS}
+        return self.read("mfa.aws.seed_store", given(dict(stores=delivery, check_writable=True, account_id=account_id), **options))
+
+    def seedless(self, info, entries, name_format, path, managed_tags):
+        """The enabled devices of the role (named as it names them, tagged as it tags them) whose seed no store holds.
+
+        AWS never returns a seed again, so only a new device replaces them. The candidates are normally none: their tags are
+        read only when there are some, to tell the devices the role created (mfa.aws/run, or managed_tags) from a device
+        someone named so in the console. Raises ReadFailed when the tags cannot be read.
+        """
+        candidates = seedless_devices(info, entries, name_format=name_format, path=path)
+        if not candidates:
+            return []
+        tags = self.read("mfa.aws.iam_virtual_mfa_info", dict(serial_numbers=[device["serial_number"] for device in candidates]))
+        if tags.get("failed"):
+            raise ReadFailed(tags.get("msg") or "the tags of the virtual MFA devices could not be read")
+        return seedless_devices(tags, entries, name_format=name_format, path=path, tagged=True, managed_tags=managed_tags)
