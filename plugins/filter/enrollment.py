@@ -4,7 +4,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The filters that plan the MFA lifecycle of an account's users: enrollment_plan, enrollment_seeds,
-rotation_plan, rotation_seeds, removal_plan and seedless_devices (each documented in its own .yml file beside this one)."""
+rotation_plan, rotation_seeds, removal_plan and seedless_devices (each documented in its own .yml file beside this one),
+and the decisions of the plan actions that are no filters: the line that stops a run (enrollment_stop, rotation_stop,
+removal_stop) and the report of what a run did (rotation_report, removal_report)."""
 
 from __future__ import annotations
 
@@ -318,7 +320,50 @@ def rotation_plan(info, entries=None, users=None, max_age_days=90, name_format="
             retire(user_name, device)
     plan["iam_virtual_mfa_devices"] = _device_changes(plan["recreate"], plan["recreate"] + plan["start"], _new_device_tags(tags, run_id, moment))
     plan["retire_devices"] = [{"name": entry["name"], "path": entry["path"], "state": "absent", "force": True} for entry in plan["retire"]]
+    plan["starting"] = [entry["user_name"] for entry in plan["start"] + plan["recreate"]]
+    plan["rotating"] = plan["starting"] + plan["finish"] + plan["revert"]
+    plan["enable_users"] = plan["starting"] + [entry["user_name"] for entry in plan["enable"]]
     return plan
+
+
+def rotation_stop(delivery, plan=None, account_id=None, users=None):
+    """Why a rotation must stop before any change, as one line that names what to fix; None when it may go on.
+
+    delivery is enroll_delivery; plan is rotation_plan's answer, once the account and its stores are read; users are the users
+    named (enroll_rotate_users): a named user whose device is not managed stops the run, one found unmanaged is left alone.
+    """
+    if not any(store in (delivery or []) for store in SEED_STORES):
+        return "rotation needs a seed store the run can read back in enroll_delivery: add vault_file, secretsmanager or ssm"
+    if plan is None:
+        return None
+    if plan["unknown"]:
+        return f"account {account_id} has no IAM user named {', '.join(plan['unknown'])}: check enroll_rotate_users"
+    if users and plan["unmanaged"]:
+        return (f"no stored seed belongs to an enabled device of {', '.join(plan['unmanaged'])}: enroll them with the mfa.aws.enroll role "
+                "first, or leave them out of enroll_rotate_users")
+    if plan["conflicts"]:
+        conflict = plan["conflicts"][0]
+        return (f"the device name for {conflict['user_name']} is taken by {conflict['serial_number']}, enabled for {conflict['enabled_for']}: "
+                "choose another enroll_device_name or enroll_device_path")
+    if plan["busy"]:
+        return busy_message(account_id, plan["busy"][0])
+    return None
+
+
+def rotation_report(plan, account_id, seedless=None, check_mode=False):
+    """What a rotation has done for each user once its steps are done (the enroll role's enroll_rotation_report); lists sorted."""
+    return dict(
+        account_id=account_id,
+        rotated=sorted(set(plan["enable_users"] + plan["finish"])),
+        reverted=sorted(plan["revert"]),
+        current=sorted(plan["current"]),
+        unmanaged=sorted(plan["unmanaged"]),
+        lost=sorted(plan["lost"]),
+        replaced_lost_seeds=sorted(plan["replacing"]),
+        # Enabled devices of the role whose seed no store holds, and that this run does not replace: AWS never returns a seed again.
+        seed_not_stored=sorted(device["user_name"] for device in seedless or [] if device["user_name"] not in plan["replacing"]),
+        check_mode=bool(check_mode),
+    )
 
 
 def rotation_seeds(created, plan, seeds):
@@ -475,6 +520,37 @@ def removal_plan(info, entries=None, users=None, name_format="{user_name}", path
         if entry:
             plan["drop"].append(user_name)
     return plan
+
+
+def removal_stop(users, delivery, plan=None, account_id=None):
+    """Why a removal must stop before any change, as one line that names what to fix; None when it may go on.
+
+    users are the users named (enroll_remove_users), delivery the stores (enroll_delivery); plan is removal_plan's answer, once
+    the account and its stores are read.
+    """
+    if not users:
+        return "enroll_remove_users is empty: name the IAM users whose MFA devices and stored seeds to remove"
+    if not delivery:
+        return "enroll_delivery is empty: name the stores that hold the seeds to drop"
+    if plan is None:
+        return None
+    if plan["unknown"]:
+        return f"account {account_id} has no IAM user, stored seed or MFA device for {', '.join(plan['unknown'])}: check enroll_remove_users"
+    if plan["busy"]:
+        return busy_message(account_id, plan["busy"][0])
+    return None
+
+
+def removal_report(plan, account_id, check_mode=False):
+    """What a removal has done once its steps are done (the enroll role's enroll_removal_report)."""
+    return dict(
+        account_id=account_id,
+        users=plan["users"],
+        deactivated=[device["serial_number"] for device in plan["deactivate"]],
+        deleted=[device["name"] for device in plan["delete"]],
+        seeds_dropped=plan["drop"],
+        check_mode=bool(check_mode),
+    )
 
 
 class FilterModule:

@@ -453,3 +453,117 @@ def test_the_summary_line_names_the_account_the_users_and_how_to_replace_a_lost_
     )
     with pytest.raises(AnsibleFilterError, match="needs the enroll_report"):
         enrollment_summary({"enrolled": []})
+
+
+# --- the decisions of the rotation and removal plans ---------------------------------------------
+
+
+def test_a_rotation_plan_names_the_users_of_each_step():
+    # alice starts a rotation, bob's rotation under way waits to be enabled, carol's goes back to her previous device.
+    state = info({"alice": True, "bob": True, "carol": True},
+                 [("/", "alice", "alice"), ("/", "bob", "bob"), ("/", "bob-2", None), ("/", "carol", "carol")])
+    entries = {"alice": entry("/alice"), "bob": entry("/bob-2", NEW, previous="/bob"), "carol": entry("/carol-2", NEW, previous="/carol")}
+    plan = rotation_plan_of(state, entries)
+    assert plan["starting"] == ["alice"] and plan["finish"] == ["alice", "bob"] and plan["revert"] == ["carol"]
+    assert plan["rotating"] == ["alice", "alice", "bob", "carol"]  # starting, finish and revert in turn
+    assert plan["enable_users"] == ["alice", "bob"]
+    idle = rotation_plan_of(state, {"alice": entry("/alice", NEW)})
+    assert idle["starting"] == idle["rotating"] == idle["enable_users"] == [] and idle["current"] == ["alice"]
+
+
+def rotation_plan_of(state, entries, **kwargs):
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_plan
+
+    return rotation_plan(state, entries, now=NOW, **kwargs)
+
+
+def test_a_rotation_stops_without_a_seed_store_then_in_the_order_of_its_plans_problems():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_stop
+
+    for delivery in ([], ["qr_png"]):
+        assert rotation_stop(delivery) == (
+            "rotation needs a seed store the run can read back in enroll_delivery: add vault_file, secretsmanager or ssm"
+        )
+    assert rotation_stop(["qr_png", "ssm"]) is None
+    account = "123456789012"
+    state = info({"alice": True, "bob": True, "mallory": True}, [("/", "alice", "alice"), ("/", "alice-2", "bob"), ("/", "mallory", "mallory")])
+    entries = {"alice": entry("/alice")}
+    plan = rotation_plan_of(state, entries, users=["ghost", "mallory", "alice"])
+    assert rotation_stop(["vault_file"], plan, account, ["ghost", "mallory", "alice"]) == (
+        "account 123456789012 has no IAM user named ghost: check enroll_rotate_users"
+    )
+    plan = rotation_plan_of(state, entries, users=["mallory", "alice"])
+    assert rotation_stop(["vault_file"], plan, account, ["mallory", "alice"]) == (
+        "no stored seed belongs to an enabled device of mallory: enroll them with the mfa.aws.enroll role first, or leave them out of "
+        "enroll_rotate_users"
+    )
+    # Every user is chosen when none is named: one found unmanaged is left alone.
+    plan = rotation_plan_of(state, dict(entries, mallory=entry("/gone")))
+    assert plan["unmanaged"] == ["mallory"]
+    assert rotation_stop(["vault_file"], plan, account, []) == (
+        f"the device name for alice is taken by {ARN.format('/alice-2')}, enabled for bob: choose another enroll_device_name or enroll_device_path"
+    )
+    busy = {"unknown": [], "unmanaged": [], "conflicts": [], "busy": [{"run": "ctl:1:2", "serial_number": "arn", "user_name": "bob", "created": "then"}]}
+    assert rotation_stop(["vault_file"], busy, account, []).startswith(
+        "another run is working on account 123456789012: run ctl:1:2 created arn for bob at then and has not stored its seed yet"
+    )
+    fine = rotation_plan_of(info({"alice": True}, [("/", "alice", "alice")]), entries, users=["alice"])
+    assert rotation_stop(["vault_file"], fine, account, ["alice"]) is None
+
+
+def test_the_rotation_report_says_what_the_run_did_for_each_user_in_sorted_lists():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_report
+
+    state = info({"alice": True, "bob": True, "carol": True, "dave": True},
+                 [("/", "bob", "bob"), ("/", "alice", "alice"), ("/", "carol", "carol"), ("/", "dave", "dave")])
+    lost = [{"user_name": "carol", "serial_number": ARN.format("/carol"), "name": "carol", "path": "/"},
+            {"user_name": "dave", "serial_number": ARN.format("/dave"), "name": "dave", "path": "/"}]
+    plan = rotation_plan_of(state, {"bob": entry("/bob"), "alice": entry("/alice")}, users=["bob", "alice", "carol"], seedless=lost)
+    assert rotation_report(plan, "123456789012", lost, check_mode=True) == {
+        "account_id": "123456789012", "rotated": ["alice", "bob", "carol"], "reverted": [], "current": [], "unmanaged": [], "lost": [],
+        "replaced_lost_seeds": ["carol"], "seed_not_stored": ["dave"], "check_mode": True,
+    }
+    young = rotation_plan_of(state, {"bob": entry("/bob", NEW)})
+    assert rotation_report(young, "123456789012") == {
+        "account_id": "123456789012", "rotated": [], "reverted": [], "current": ["bob"], "unmanaged": [], "lost": [],
+        "replaced_lost_seeds": [], "seed_not_stored": [], "check_mode": False,
+    }
+
+
+def test_a_removal_stops_without_users_or_stores_then_on_an_unknown_user_or_another_runs_device():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan, removal_stop
+
+    assert removal_stop([], ["vault_file"]) == "enroll_remove_users is empty: name the IAM users whose MFA devices and stored seeds to remove"
+    assert removal_stop(["alice"], []) == "enroll_delivery is empty: name the stores that hold the seeds to drop"
+    assert removal_stop(["alice"], ["vault_file"]) is None
+    state = info({"alice": True}, [("/", "alice", "alice")])
+    state["users"][0]["mfa_devices"] = [{"serial_number": ARN.format("/alice"), "kind": "virtual"}]
+    plan = removal_plan(state, {"alice": entry("/alice")}, users=["alice", "ghost"])
+    assert removal_stop(["alice", "ghost"], ["vault_file"], plan, "123456789012") == (
+        "account 123456789012 has no IAM user, stored seed or MFA device for ghost: check enroll_remove_users"
+    )
+    plan = removal_plan(state, {"alice": entry("/alice")}, users=["alice"])
+    assert removal_stop(["alice"], ["vault_file"], plan, "123456789012") is None
+    busy = {"unknown": [], "busy": [{"run": "ctl:1:2", "serial_number": "arn", "user_name": "alice", "created": "then"}]}
+    assert removal_stop(["alice"], ["vault_file"], busy, "123456789012").startswith("another run is working on account 123456789012: run ctl:1:2")
+
+
+def test_the_removal_report_names_the_devices_deactivated_and_deleted_and_the_seeds_dropped():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan, removal_report
+
+    state = info({"alice": True}, [("/", "alice", "alice")])
+    state["users"][0]["mfa_devices"] = [{"serial_number": ARN.format("/alice"), "kind": "virtual"}, {"serial_number": "GAHT1", "kind": "hardware"}]
+    plan = removal_plan(state, {"alice": entry("/alice")}, users=["alice"])
+    assert removal_report(plan, "123456789012", check_mode=False) == {
+        "account_id": "123456789012", "users": ["alice"], "deactivated": ["GAHT1"], "deleted": ["alice"], "seeds_dropped": ["alice"],
+        "check_mode": False,
+    }
+
+
+def test_the_credentials_of_another_account_stop_the_run():
+    from ansible_collections.mfa.aws.plugins.filter.enrollment import other_account
+
+    assert other_account({"account_id": "123456789012"}, "123456789012") is None
+    assert other_account({"account_id": "210987654321"}, 123456789012) == (
+        "the credentials in use reach account 210987654321, not 123456789012 (enroll_account_id): fix the account id or the credentials"
+    )

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""mfa.aws.plan_removal: take the account's lock, read the MFA devices of the users to remove and the account's stored seeds,
+then return the removal plan, or fail with the one-line message that stops the run before any change.
+
+The reads are the actions of mfa.aws.account_lock, mfa.aws.iam_mfa_info and mfa.aws.seed_store, run in this worker
+(plugin_utils/_plans.py); the decisions are the enrollment filters' (removal_plan, removal_stop, removal_report).
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.mfa.aws.plugins.filter.enrollment import other_account
+from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan
+from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_report
+from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_stop
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import READS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import Planning
+
+_OWN_OPTIONS = dict(
+    STORE_OPTIONS,
+    delivery=dict(type="list", elements="str", default=[]),
+    account_id=dict(type="str", required=True),
+    users=dict(type="list", elements="str", default=[]),
+    name_format=dict(type="str", default="{user_name}"),
+    path=dict(type="str", default="/"),
+    report_timeout=dict(type="int"),
+    **COMMON_OPTIONS,
+)
+
+# Imported in the controller before the workers fork.
+preload(READS)
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _VALID_ARGS = frozenset(_OWN_OPTIONS) | CONNECTION_OPTIONS
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args, connection = own_arguments(self, _OWN_OPTIONS)
+        result["changed"] = False
+        delivery, users = args["delivery"], args["users"]
+        planning = Planning(self, args, connection, result, task_vars or {})
+
+        message = planning.lock(args["account_id"]) or removal_stop(users, delivery)
+        if message:
+            return planning.stop(message)
+        # A user whose IAM user is deleted already still has stored seeds and leftover devices to remove.
+        reading = dict(user_names=users, skip_unknown_users=True, virtual_devices=True)
+        info = planning.read("mfa.aws.iam_mfa_info", given(reading, report_timeout=args["report_timeout"]))
+        if info.get("failed"):
+            return planning.stop(str(info.get("msg") or "the MFA state of the account could not be read"))
+        message = other_account(info, args["account_id"])
+        if message:
+            return planning.stop(message)
+        account_id = info["account_id"]
+
+        # Every store is read, and checked writable, before any device is deleted: a seed is dropped only once its device is gone.
+        store = planning.stores(delivery, account_id)
+        if store.get("failed"):
+            return planning.stop(store["msg"], stores=store.get("stores", {}))
+        entries = store.get("entries", {})
+
+        try:
+            plan = removal_plan(info, entries, users=users, name_format=args["name_format"], path=args["path"], run_id=planning.run_id,
+                                claim_seconds=args["claim_seconds"])
+        except AnsibleFilterError as e:
+            return planning.stop(str(e.message))
+        result.update(plan, account_id=account_id, stored=store.get("stored", {}), entries=entries, stores=store.get("stores", {}),
+                      report=removal_report(plan, account_id, bool(self._task.check_mode)))
+        message = removal_stop(users, delivery, plan, account_id)
+        if message:
+            return planning.stop(message)
+        return planning.done()

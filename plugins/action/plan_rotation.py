@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""mfa.aws.plan_rotation: take the account's lock, read its MFA state and its stored seeds, then return the rotation plan,
+or fail with the one-line message that stops the run before any change.
+
+The reads are the actions of mfa.aws.account_lock, mfa.aws.iam_mfa_info, mfa.aws.seed_store and mfa.aws.iam_virtual_mfa_info,
+run in this worker (plugin_utils/_plans.py); the decisions are the enrollment filters' (rotation_plan, rotation_stop,
+rotation_report, seedless_devices).
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.mfa.aws.plugins.filter.enrollment import other_account
+from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_plan
+from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_report
+from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_stop
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import READS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import Planning
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import ReadFailed
+
+_OWN_OPTIONS = dict(
+    STORE_OPTIONS,
+    delivery=dict(type="list", elements="str", default=[]),
+    account_id=dict(type="str", required=True),
+    users=dict(type="list", elements="str", default=[]),
+    max_age_days=dict(type="float", default=90),
+    name_format=dict(type="str", default="{user_name}"),
+    path=dict(type="str", default="/"),
+    tags=dict(type="dict", default={}),
+    report_timeout=dict(type="int"),
+    **COMMON_OPTIONS,
+)
+
+# Imported in the controller before the workers fork.
+preload(READS)
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _VALID_ARGS = frozenset(_OWN_OPTIONS) | CONNECTION_OPTIONS
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args, connection = own_arguments(self, _OWN_OPTIONS)
+        result["changed"] = False
+        delivery, users = args["delivery"], args["users"]
+        planning = Planning(self, args, connection, result, task_vars or {})
+
+        message = planning.lock(args["account_id"]) or rotation_stop(delivery)
+        if message:
+            return planning.stop(message)
+        info = planning.read("mfa.aws.iam_mfa_info", given(dict(virtual_devices=True), report_timeout=args["report_timeout"]))
+        if info.get("failed"):
+            return planning.stop(str(info.get("msg") or "the MFA state of the account could not be read"))
+        message = other_account(info, args["account_id"])
+        if message:
+            return planning.stop(message)
+        account_id = info["account_id"]
+
+        # Every store is read, and checked writable, before any device is created.
+        store = planning.stores(delivery, account_id)
+        if store.get("failed"):
+            return planning.stop(store["msg"], stores=store.get("stores", {}))
+        entries = store.get("entries", {})
+
+        try:
+            # A named user whose enabled device of the role has no stored seed gets a new device in its place.
+            seedless = planning.seedless(info, entries, args["name_format"], args["path"], args["tags"])
+            plan = rotation_plan(info, entries, users=users, max_age_days=args["max_age_days"], name_format=args["name_format"],
+                                 path=args["path"], tags=args["tags"], run_id=planning.run_id, claim_seconds=args["claim_seconds"],
+                                 seedless=seedless)
+        except AnsibleFilterError as e:
+            return planning.stop(str(e.message))
+        except ReadFailed as e:
+            return planning.stop(str(e))
+        result.update(plan, account_id=account_id, stored=store.get("stored", {}), entries=entries, seedless=seedless,
+                      stores=store.get("stores", {}), settle_stores=settle_stores(delivery, plan),
+                      report=rotation_report(plan, account_id, seedless, bool(self._task.check_mode)))
+        message = rotation_stop(delivery, plan, account_id, users)
+        if message:
+            return planning.stop(message)
+        return planning.done()
+
+
+def settle_stores(delivery, plan):
+    """The stores whose entries the rotations of plan close: a QR code holds only the current seed, copied already when the
+    new seed was stored, unless a rotation goes back to the previous device."""
+    return list(delivery) if plan["revert"] else [store for store in delivery if store != "qr_png"]

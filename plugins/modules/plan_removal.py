@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mfa.aws project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: plan_removal
+short_description: Read the MFA devices and stored seeds of leavers, and plan their removal
+version_added: 0.2.0
+description:
+  - Takes the account's lock (O(lock)), then reads the MFA devices of the users of O(users) and the account's virtual devices
+    as M(mfa.aws.iam_mfa_info) with O(mfa.aws.iam_mfa_info#module:skip_unknown_users=true) and
+    O(mfa.aws.iam_mfa_info#module:virtual_devices=true) does, and the seeds each store of O(delivery) holds as
+    M(mfa.aws.seed_store) with O(mfa.aws.seed_store#module:check_writable=true) does, in this task.
+  - Works out from them which devices are deactivated, which virtual devices are deleted (the users' own, and the unassigned
+    ones made for them), and whose stored seeds are dropped, as the P(mfa.aws.removal_plan#filter) filter does; the plan is
+    the task's result.
+  - Fails before anything changes, with one line that names what to fix, when the run cannot go on. In this order, when the
+    lock cannot be taken, O(users) or O(delivery) is empty, the account's state could not be read (the message of
+    M(mfa.aws.iam_mfa_info)), the credentials reach another account than O(account_id), a store cannot be read or written
+    (the message of its module), a user has no IAM user, stored seed or MFA device, or another run that may still be working
+    created a device for a user and has not stored its seed yet.
+  - Used by the C(remove) entry point of the M(mfa.aws.enroll) role. Changes nothing.
+author:
+  - Contributors to the mfa.aws project (@mfa-aws)
+options:
+  delivery:
+    description:
+      - The seed stores (C(enroll_delivery) of M(mfa.aws.enroll)) whose seeds of O(users) are dropped, as
+        O(mfa.aws.seed_store#module:stores) of M(mfa.aws.seed_store); empty stops the run.
+    type: list
+    elements: str
+    default: []
+  account_id:
+    description:
+      - The account the run is meant for; other credentials stop the run before any store is read.
+    type: str
+    required: true
+  users:
+    description:
+      - The users whose MFA devices and stored seeds to remove; empty stops the run.
+      - A user whose IAM user is deleted already still has their stored seeds and unassigned devices removed.
+    type: list
+    elements: str
+    default: []
+  name_format:
+    description:
+      - The name of each user's virtual device, with C({user_name}) standing for the user's name; the unassigned devices named
+        C(<name>) and C(<name>-2) are the user's too.
+    type: str
+    default: '{user_name}'
+  path:
+    description:
+      - The IAM path of the devices.
+    type: str
+    default: /
+  report_timeout:
+    description:
+      - How many seconds to wait for AWS to finish the credential report (O(mfa.aws.iam_mfa_info#module:report_timeout)).
+    type: int
+extends_documentation_fragment:
+  - mfa.aws._plans
+  - mfa.aws._attributes
+  - mfa.aws._attributes.CONTROLLER
+  - mfa.aws._attributes.ACTION_GROUP
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+  action:
+    description: Runs on the controller through an action plugin, which runs the actions of the modules it reads with.
+notes:
+  - The reads get the connection options of this task (C(group/mfa.aws.aws) in C(module_defaults)); C(module_defaults) set for
+    M(mfa.aws.iam_mfa_info) or M(mfa.aws.seed_store) by name do not apply to them.
+  - Needs the IAM permissions of M(mfa.aws.iam_mfa_info) and of the stores of O(delivery).
+seealso:
+  - plugin: mfa.aws.removal_plan
+    plugin_type: filter
+  - module: mfa.aws.plan_rotation
+  - module: mfa.aws.iam_mfa_info
+  - module: mfa.aws.seed_store
+"""
+
+EXAMPLES = r"""
+- name: Plan the removal of the MFA devices and stored seeds of alice and bob, or stop
+  mfa.aws.plan_removal:
+    lock:
+      path: mfa-seeds/123456789012.yml.lock
+      purpose: remove
+    delivery: [vault_file]
+    account_id: "123456789012"
+    users: [alice, bob]
+    vault_file: mfa-seeds/123456789012.yml
+  register: removal
+"""
+
+RETURN = r"""
+lock:
+  description:
+    - The result of taking the account's lock (M(mfa.aws.account_lock)), with O(lock); also when the task fails once it is taken.
+  returned: when O(lock) is given
+  type: dict
+  contains:
+    held:
+      description: Whether this task took the lock (false in check mode, which takes none).
+      type: bool
+    run_id:
+      description: The run that holds it (RV(mfa.aws.account_lock#module:run_id)).
+      type: str
+    path:
+      description: The lock file.
+      type: str
+account_id:
+  description: The account whose state was read.
+  returned: success
+  type: str
+  sample: "123456789012"
+stored:
+  description: The serial number of the device of each user whose seed the primary store holds (RV(mfa.aws.seed_store#module:stored)).
+  returned: success
+  type: dict
+  sample:
+    alice: arn:aws:iam::123456789012:mfa/alice
+entries:
+  description: What the primary store holds for each user, without the seeds (RV(mfa.aws.seed_store#module:entries)).
+  returned: success
+  type: dict
+  sample:
+    alice:
+      serial_number: arn:aws:iam::123456789012:mfa/alice
+      created: "2026-01-05T10:00:00+00:00"
+      previous_serial_number: null
+stores:
+  description: What each store read holds (RV(mfa.aws.seed_store#module:stores)), never a seed.
+  returned: when the stores were read
+  type: dict
+  sample:
+    vault_file:
+      changed: false
+      failed: false
+      stored: [alice]
+unknown:
+  description: Users with no IAM user, stored seed or MFA device (the task then fails).
+  returned: when the plan was made
+  type: list
+  elements: str
+  sample: []
+busy:
+  description: Devices another run created for a user and has not stored the seed of yet (the task then fails).
+  returned: when the plan was made
+  type: list
+  elements: dict
+  sample: []
+users:
+  description: The users whose devices and stored seeds are removed.
+  returned: success
+  type: list
+  elements: str
+  sample: [alice, bob]
+deactivate:
+  description: The hardware tokens, passkeys and security keys to deactivate, as O(mfa.aws.iam_mfa_enable#module:devices).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{user_name: bob, serial_number: GAHT00000001, state: absent}]
+delete:
+  description: The virtual devices to deactivate and delete, as O(mfa.aws.iam_virtual_mfa#module:devices).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{name: alice, path: /, state: absent, force: true}]
+drop:
+  description: The users whose stored seeds are dropped once their devices are gone.
+  returned: success
+  type: list
+  elements: str
+  sample: [alice, bob]
+report:
+  description:
+    - What the run has done once the steps of the plan are done, the C(enroll_removal_report) of the M(mfa.aws.enroll) role.
+  returned: success
+  type: dict
+  contains:
+    account_id:
+      description: The account.
+      type: str
+    users:
+      description: RV(users).
+      type: list
+      elements: str
+    deactivated:
+      description: The serial numbers of RV(deactivate).
+      type: list
+      elements: str
+    deleted:
+      description: The names of the devices of RV(delete).
+      type: list
+      elements: str
+    seeds_dropped:
+      description: RV(drop).
+      type: list
+      elements: str
+    check_mode:
+      description: Whether the task ran in check mode, where the report says what the run would do.
+      type: bool
+  sample:
+    account_id: "123456789012"
+    users: [alice, bob]
+    deactivated: [GAHT00000001]
+    deleted: [alice, bob]
+    seeds_dropped: [alice, bob]
+    check_mode: false
+"""
