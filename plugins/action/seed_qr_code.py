@@ -62,22 +62,14 @@ _HEADER = (
 class ActionModule(SecretsAction):
 
     DOING = "writing the QR codes"
-    _VALID_ARGS = frozenset(("dir", "seeds", "issuer", "account_id", "account_alias", "remove", "vault_id", "mode", "check_writable"))
+    OPTIONS = dict(
+        dir=dict(type="path", required=True),
+        issuer=dict(type="str", default="AWS"),
+        account_id=dict(type="str"),
+        account_alias=dict(type="str"),
+    )
 
-    def _run(self, result):
-        args = self.validate_argument_spec(
-            argument_spec=dict(
-                dir=dict(type="path", required=True),
-                seeds=dict(type="dict", default={}, no_log=True),
-                issuer=dict(type="str", default="AWS"),
-                account_id=dict(type="str"),
-                account_alias=dict(type="str"),
-                remove=dict(type="list", elements="str", default=[]),
-                vault_id=dict(type="str"),
-                mode=dict(type="str", default="0600"),
-                check_writable=dict(type="bool", default=False),
-            ),
-        )[1]
+    def _run(self, result, args):
         directory = args["dir"]
         mode = validated_mode(args["mode"])
         seeds = _validated_seeds(args["seeds"])

@@ -36,22 +36,14 @@ _HEADER = "# MFA seeds written by mfa.aws.seed_vault_file: user name -> serial_n
 class ActionModule(SecretsAction):
 
     DOING = "handling the seed file"
-    _VALID_ARGS = frozenset(("path", "seeds", "remove", "vault_id", "mode", "check_writable", "return_seeds", "users", "lock_timeout"))
+    OPTIONS = dict(
+        path=dict(type="path", required=True),
+        return_seeds=dict(type="bool", default=False),
+        users=dict(type="list", elements="str"),
+        lock_timeout=dict(type="int", default=300),
+    )
 
-    def _run(self, result):
-        args = self.validate_argument_spec(
-            argument_spec=dict(
-                path=dict(type="path", required=True),
-                seeds=dict(type="dict", default={}, no_log=True),
-                remove=dict(type="list", elements="str", default=[]),
-                vault_id=dict(type="str"),
-                mode=dict(type="str", default="0600"),
-                check_writable=dict(type="bool", default=False),
-                return_seeds=dict(type="bool", default=False),
-                users=dict(type="list", elements="str"),
-                lock_timeout=dict(type="int", default=300),
-            ),
-        )[1]
+    def _run(self, result, args):
         path = args["path"]
         seeds = _validated_seeds(args["seeds"])
         mode = validated_mode(args["mode"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
+    # What each attribute means in this collection; every module extends this fragment.
     DOCUMENTATION = r"""
 options: {}
 attributes:
@@ -23,6 +24,20 @@ attributes:
       - This assumes that nothing else changed the resources in between.
 """
 
+    # A module that may change what it manages: full support of check mode, diff mode and idempotence (a module says
+    # otherwise, or adds details, in attributes of its own).
+    WRITES = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+"""
+
+    # A module that only reads.
     INFO_MODULE = r"""
 options: {}
 attributes:
@@ -40,6 +55,7 @@ attributes:
       - This action does not modify state.
 """
 
+    # A module of the action group group/mfa.aws.aws.
     ACTION_GROUP = r"""
 options: {}
 attributes:
@@ -52,6 +68,7 @@ attributes:
       - mfa.aws.aws
 """
 
+    # A module whose action runs on the controller.
     CONTROLLER = r"""
 options: {}
 attributes:

@@ -157,8 +157,6 @@ attributes:
     support: full
     details:
       - In check mode, the codes are checked for their format only, AWS checks them when the device is enabled.
-  diff_mode:
-    support: full
   idempotent:
     support: partial
     details:
@@ -166,6 +164,7 @@ attributes:
       - O(state=resynced) is never idempotent, it resynchronises the device and reports a change on every run.
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.WRITES
   - mfa.aws._attributes.ACTION_GROUP
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -184,39 +183,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-# The seed of a virtual device is returned once, by the run that creates it: create the device,
-# store the seed, then enable the device, in the same play and with no_log on every task.
-- name: Give alice a virtual MFA device and enable it
-  module_defaults:
-    group/mfa.aws.aws:
-      region: us-east-1
-  block:
-    - name: Create the virtual MFA device
-      mfa.aws.iam_virtual_mfa:
-        name: alice
-      register: device
-      no_log: true
-
-    - name: Keep the seed, ansible-vault encrypted with the run's vault secret
-      mfa.aws.seed_vault_file:
-        path: mfa-seeds/alice.yml
-        seeds:
-          alice:
-            serial_number: "{{ device.serial_number }}"
-            base32_seed: "{{ device.base32_seed }}"
-      when: device.base32_seed is defined
-      no_log: true
-
-    - name: Enable it for alice with two consecutive codes computed from the seed
-      mfa.aws.iam_mfa_enable:
-        user_name: alice
-        serial_number: "{{ device.serial_number }}"
-        authentication_code_1: "{{ codes[0] }}"
-        authentication_code_2: "{{ codes[1] }}"
-      vars:
-        codes: "{{ lookup('mfa.aws.totp', device.base32_seed, pair=true) }}"
-      when: device.base32_seed is defined
-      no_log: true
+# The seed of a virtual device is returned once, by the run that creates it (mfa.aws.iam_virtual_mfa shows the whole
+# sequence: create the device, store the seed, enable the device). Given the seed, the module computes the two codes.
+- name: Enable alice's new virtual MFA device with two consecutive codes computed from its seed
+  mfa.aws.iam_mfa_enable:
+    user_name: alice
+    serial_number: "{{ device.serial_number }}"
+    base32_seed: "{{ device.base32_seed }}"
+  when: device.base32_seed is defined
+  no_log: true
 
 # token_code_1 and token_code_2 are typed by the person holding the token, for example
 # through vars_prompt (private: true) or an AWX survey (password fields).
@@ -327,12 +302,12 @@ mfa_devices:
   type: list
   elements: dict
   contains:
-    user_name:
+    user_name: &user_name
       description: The name of the user.
       returned: always
       type: str
       sample: alice
-    serial_number:
+    serial_number: &serial_number
       description: The serial number of the device.
       returned: always
       type: str
@@ -342,7 +317,7 @@ mfa_devices:
       returned: always
       type: str
       sample: "2024-06-01T09:30:00+00:00"
-    kind:
+    kind: &kind
       description: V(virtual), V(hardware) or V(fido).
       returned: always
       type: str
@@ -355,21 +330,9 @@ devices:
   type: list
   elements: dict
   contains:
-    user_name:
-      description: The name of the user.
-      returned: always
-      type: str
-      sample: alice
-    serial_number:
-      description: The serial number of the device.
-      returned: always
-      type: str
-      sample: arn:aws:iam::123456789012:mfa/alice
-    kind:
-      description: V(virtual), V(hardware) or V(fido).
-      returned: always
-      type: str
-      sample: virtual
+    user_name: *user_name
+    serial_number: *serial_number
+    kind: *kind
     state:
       description: The state of the item, V(present) or V(absent).
       returned: always

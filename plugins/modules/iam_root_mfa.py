@@ -51,15 +51,12 @@ notes:
     the root credentials.
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.WRITES
   - mfa.aws._attributes.ACTION_GROUP
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
   idempotent:
     support: partial
     details:

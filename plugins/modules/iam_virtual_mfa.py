@@ -146,12 +146,9 @@ attributes:
     support: full
     details:
       - In check mode, a device that would be created has no serial number and no seed yet.
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.WRITES
   - mfa.aws._attributes.ACTION_GROUP
   - amazon.aws.common.modules
   - amazon.aws.region.modules

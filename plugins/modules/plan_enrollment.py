@@ -69,22 +69,19 @@ options:
 extends_documentation_fragment:
   - mfa.aws._plans
   - mfa.aws._attributes
-  - mfa.aws._attributes.CONTROLLER
+  - mfa.aws._attributes.WRITES
   - mfa.aws._attributes.ACTION_GROUP
+  - mfa.aws._attributes.CONTROLLER
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
     details:
       - Shows each user's MFA before the run, and after it the device each user gets (its serial number) and where its
         seed goes, store by store; never a seed or a code. In diff mode the task reports changed when the plan changes
         something, so that Ansible shows the diff.
-  idempotent:
-    support: full
   action:
     description: Runs on the controller through an action plugin, which runs the actions of the modules it reads with.
 notes:

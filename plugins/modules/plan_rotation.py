@@ -74,18 +74,15 @@ options:
 extends_documentation_fragment:
   - mfa.aws._plans
   - mfa.aws._attributes
-  - mfa.aws._attributes.CONTROLLER
+  - mfa.aws._attributes.WRITES
   - mfa.aws._attributes.ACTION_GROUP
+  - mfa.aws._attributes.CONTROLLER
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
-  idempotent:
-    support: full
   action:
     description: Runs on the controller through an action plugin, which runs the actions of the modules it reads with.
 notes:

@@ -67,23 +67,6 @@ options:
     type: list
     elements: str
     default: []
-  vault_id:
-    description:
-      - The vault id whose secret encrypts the files. By default the first secret of the run, as C(ansible-vault encrypt) does.
-      - Any secret of the run can decrypt the existing files.
-    type: str
-  mode:
-    description:
-      - Octal file mode of the written files. No access for others is allowed.
-      - A file of another mode is written again.
-    type: str
-    default: "0600"
-  check_writable:
-    description:
-      - Also fail, without writing anything, when no file could be written now (no vault secret for O(vault_id), or a
-        directory that cannot be created or written). Lets a play stop before it creates a device whose seed it could not deliver.
-    type: bool
-    default: false
 attributes:
   check_mode:
     support: full
@@ -101,8 +84,10 @@ attributes:
 extends_documentation_fragment:
   - mfa.aws._attributes
   - mfa.aws._attributes.CONTROLLER
+  - mfa.aws._vault_files
 notes:
   - Run the task with C(no_log=true) when it receives seeds, as the examples do.
+  - A user's files are written again when one of them has another mode than O(mode).
   - The vault secret of the run decrypts every seed it encrypted; never hand it to the people the QR codes are for. Show each
     person their QR code straight from C(ansible-vault decrypt --output -) (see the examples), and keep no decrypted PNG
     file, since a QR code is the seed.

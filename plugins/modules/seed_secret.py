@@ -138,10 +138,9 @@ attributes:
     support: full
     details:
       - The diff shows the serial number, C(created) time and previous serial number of each entry read or written, never a seed.
-  idempotent:
-    support: full
 extends_documentation_fragment:
   - mfa.aws._attributes
+  - mfa.aws._attributes.WRITES
   - mfa.aws._attributes.ACTION_GROUP
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -121,20 +121,17 @@ options:
     default: {}
 extends_documentation_fragment:
   - mfa.aws._attributes
-  - mfa.aws._attributes.CONTROLLER
+  - mfa.aws._attributes.WRITES
   - mfa.aws._attributes.ACTION_GROUP
+  - mfa.aws._attributes.CONTROLLER
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
     details:
       - The diff of each store, never a seed.
-  idempotent:
-    support: full
   action:
     description: Runs on the controller through an action plugin, which runs the action of each store's module.
 notes:

@@ -45,11 +45,6 @@ options:
     type: list
     elements: str
     default: []
-  vault_id:
-    description:
-      - The vault id whose secret encrypts the file. By default the first secret of the run, as C(ansible-vault encrypt) does.
-      - Any secret of the run can decrypt the existing file.
-    type: str
   return_seeds:
     description:
       - Also return the stored entries with their seeds, as RV(seeds).
@@ -62,18 +57,6 @@ options:
       - Has no effect on what is written.
     type: list
     elements: str
-  check_writable:
-    description:
-      - Also fail, without writing anything, when the file could not be written now
-        (no vault secret for O(vault_id), or a directory that cannot be created or written).
-      - Lets a play stop before it creates a device whose seed it could not store.
-    type: bool
-    default: false
-  mode:
-    description:
-      - Octal file mode of the written file. No access for others is allowed.
-    type: str
-    default: "0600"
   lock_timeout:
     description:
       - How many seconds to wait, before a write, for another run that holds the account's lock (M(mfa.aws.account_lock) on
@@ -95,6 +78,7 @@ attributes:
 extends_documentation_fragment:
   - mfa.aws._attributes
   - mfa.aws._attributes.CONTROLLER
+  - mfa.aws._vault_files
 notes:
   - Run the task with C(no_log=true) when it receives seeds, as the examples do.
   - Read the file with M(ansible.builtin.include_vars) and its C(name) option, since user names can contain characters that

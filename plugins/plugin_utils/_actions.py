@@ -23,27 +23,45 @@ from ansible.plugins.loader import action_loader
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 
+# The options of every action that writes ansible-vault encrypted files of seeds (doc fragment mfa.aws._vault_files).
+VAULT_FILE_OPTIONS = dict(
+    seeds=dict(type="dict", default={}, no_log=True),
+    remove=dict(type="list", elements="str", default=[]),
+    vault_id=dict(type="str"),
+    mode=dict(type="str", default="0600"),
+    check_writable=dict(type="bool", default=False),
+)
+
+
 class SecretsAction(ActionBase):
-    """An action plugin that handles seeds on the controller: an unexpected error never shows its text.
+    """An action plugin that writes seeds to vault-encrypted files on the controller: an unexpected error never shows its
+    text.
 
     Ansible prints an exception's text even for a no_log task, and the text may hold a seed: such an error fails the task
-    with its type and DOING (what the action was doing) only. Subclasses implement _run(result).
+    with its type and DOING (what the action was doing) only. Subclasses name their own options in OPTIONS (those of
+    VAULT_FILE_OPTIONS are every one's) and implement _run(result, args), args being the options validated.
     """
 
     TRANSFERS_FILES = False
     _requires_connection = False
     DOING = "handling the seeds"
+    OPTIONS: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._VALID_ARGS = frozenset(cls.OPTIONS) | frozenset(VAULT_FILE_OPTIONS)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         try:
-            return self._run(result)
+            args = self.validate_argument_spec(argument_spec=dict(self.OPTIONS, **VAULT_FILE_OPTIONS))[1]
+            return self._run(result, args)
         except AnsibleActionFail:
             raise
         except Exception as e:  # pylint: disable=broad-exception-caught
             raise AnsibleActionFail(f"unexpected {type(e).__name__} while {self.DOING} (details withheld: they may contain a seed)") from None
 
-    def _run(self, result):
+    def _run(self, result, args):
         raise NotImplementedError
 
 
