@@ -14,7 +14,6 @@ of a fleet a worker process. The decisions are the enrollment filters' (enrollme
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_plan
@@ -22,13 +21,9 @@ from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_sto
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_serial_suffix
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import ParameterStore
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import SecretsManagerStore
-from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
-from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
-from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import READS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import Planning
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import ReadFailed
 
 _OWN_OPTIONS = dict(
@@ -43,24 +38,14 @@ _OWN_OPTIONS = dict(
     **COMMON_OPTIONS,
 )
 
-# Imported in the controller before the workers fork.
-preload(READS)
 
+class ActionModule(PlanAction):
 
-class ActionModule(ActionBase):
+    OPTIONS = _OWN_OPTIONS
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _VALID_ARGS = frozenset(_OWN_OPTIONS) | CONNECTION_OPTIONS
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        del tmp
-        args, connection = own_arguments(self, _OWN_OPTIONS)
-        result["changed"] = False
+    def plan(self, planning, args):
+        result = planning.result
         delivery, codes, account_id = args["delivery"], args["codes"], args["account_id"]
-        planning = Planning(self, args, connection, result, task_vars or {})
 
         if not delivery:
             return planning.stop(enrollment_stop({}, None, account_id, delivery, codes))

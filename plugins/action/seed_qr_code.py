@@ -27,16 +27,14 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._otp import manual_entry_k
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import normalize_seed
 from ansible_collections.mfa.aws.plugins.plugin_utils._otp import otpauth_uri
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import SecretsAction
-from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
-    check_writable,
-    dump_yaml,
-    encryption_secret,
-    read_decrypted,
-    read_vaulted_yaml,
-    remove_file,
-    validated_mode,
-    write_atomically,
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import check_writable
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import dump_yaml
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import encryption_secret
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import read_decrypted
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import read_vaulted_yaml
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import remove_file
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import validated_mode
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import write_atomically
 
 try:
     import segno

@@ -21,14 +21,12 @@ from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import publi
 from ansible_collections.mfa.aws.plugins.module_utils._identifiers import user_name_problem
 from ansible_collections.mfa.aws.plugins.plugin_utils import _account_lock
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import SecretsAction
-from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
-    check_writable,
-    dump_yaml,
-    encryption_secret,
-    read_vaulted_yaml,
-    validated_mode,
-    write_atomically,
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import check_writable
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import dump_yaml
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import encryption_secret
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import read_vaulted_yaml
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import validated_mode
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import write_atomically
 
 _HEADER = "# MFA seeds written by mfa.aws.seed_vault_file: user name -> serial_number, base32_seed, created\n"
 

@@ -19,7 +19,7 @@ options:
       - Take the account's lock first, as M(mfa.aws.account_lock) does with these options and O(account_id), so that no
         other run reads or writes the account's seeds from this read on. The lock is held when the task returns, also when
         it fails (RV(lock)); let go of it with M(mfa.aws.account_lock) and O(mfa.aws.account_lock#module:state=absent) when
-        RV(lock.held) is true.
+        C(lock.held) is true.
       - A lock that cannot be taken stops the run before anything is read, with the message of M(mfa.aws.account_lock).
       - Without it, O(run_id) names the run.
     type: dict

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mfa.aws.plugins.plugin_utils._otp import (
-    DEFAULT_ALGORITHM,
-    DEFAULT_DIGITS,
-    DEFAULT_PERIOD,
-    OtpError,
-    otpauth_uri as build_otpauth_uri,
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import DEFAULT_ALGORITHM
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import DEFAULT_DIGITS
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import DEFAULT_PERIOD
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import OtpError
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import otpauth_uri as build_otpauth_uri
 
 
 def otpauth_uri(seed, label=None, issuer="AWS", digits=DEFAULT_DIGITS, period=DEFAULT_PERIOD, algorithm=DEFAULT_ALGORITHM):

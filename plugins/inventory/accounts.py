@@ -207,20 +207,18 @@ from ansible.errors import AnsibleParserError
 
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
-from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import (
-    ALL_ACCOUNTS_GROUP,
-    OrganizationsError,
-    Selection,
-    Tree,
-    check_hostname_format,
-    check_role_name,
-    connection_data,
-    host_names,
-    host_vars,
-    ou_group_names,
-    ou_groups,
-    read_organization,
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import ALL_ACCOUNTS_GROUP
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import OrganizationsError
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import Selection
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import Tree
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import check_hostname_format
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import check_role_name
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import connection_data
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import host_names
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import host_vars
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import ou_group_names
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import ou_groups
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import read_organization
 
 # Organizations is a global service: its endpoint lives in us-east-1 for the aws partition.
 _DEFAULT_REGION = "us-east-1"

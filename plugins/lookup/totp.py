@@ -135,13 +135,11 @@ import time
 from ansible.errors import AnsibleLookupError, AnsibleOptionsError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.mfa.aws.plugins.plugin_utils._otp import (
-    PYOTP_IMPORT_ERROR,
-    OtpError,
-    parse_otpauth_uri,
-    totp_code,
-    totp_pair,
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import PYOTP_IMPORT_ERROR
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import OtpError
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import parse_otpauth_uri
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import totp_code
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import totp_pair
 
 # Options that an otpauth URI can set too.
 _URI_OPTIONS = ("digits", "period", "algorithm")

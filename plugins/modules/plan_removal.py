@@ -101,49 +101,25 @@ EXAMPLES = r"""
 
 RETURN = r"""
 lock:
-  description:
-    - The result of taking the account's lock (M(mfa.aws.account_lock)), with O(lock); also when the task fails once it is taken.
+  description: As RV(mfa.aws.plan_enrollment#module:lock).
   returned: when O(lock) is given
   type: dict
-  contains:
-    held:
-      description: Whether this task took the lock (false in check mode, which takes none).
-      type: bool
-    run_id:
-      description: The run that holds it (RV(mfa.aws.account_lock#module:run_id)).
-      type: str
-    path:
-      description: The lock file.
-      type: str
 account_id:
-  description: The account whose state was read.
+  description: As RV(mfa.aws.plan_enrollment#module:account_id).
   returned: success
   type: str
-  sample: "123456789012"
 stored:
-  description: The serial number of the device of each user whose seed the primary store holds (RV(mfa.aws.seed_store#module:stored)).
+  description: As RV(mfa.aws.plan_enrollment#module:stored).
   returned: success
   type: dict
-  sample:
-    alice: arn:aws:iam::123456789012:mfa/alice
 entries:
-  description: What the primary store holds for each user, without the seeds (RV(mfa.aws.seed_store#module:entries)).
+  description: As RV(mfa.aws.plan_enrollment#module:entries).
   returned: success
   type: dict
-  sample:
-    alice:
-      serial_number: arn:aws:iam::123456789012:mfa/alice
-      created: "2026-01-05T10:00:00+00:00"
-      previous_serial_number: null
 stores:
-  description: What each store read holds (RV(mfa.aws.seed_store#module:stores)), never a seed.
+  description: As RV(mfa.aws.plan_enrollment#module:stores).
   returned: when the stores were read
   type: dict
-  sample:
-    vault_file:
-      changed: false
-      failed: false
-      stored: [alice]
 unknown:
   description: Users with no IAM user, stored seed or MFA device (the task then fails).
   returned: when the plan was made

@@ -113,49 +113,25 @@ EXAMPLES = r"""
 
 RETURN = r"""
 lock:
-  description:
-    - The result of taking the account's lock (M(mfa.aws.account_lock)), with O(lock); also when the task fails once it is taken.
+  description: As RV(mfa.aws.plan_enrollment#module:lock).
   returned: when O(lock) is given
   type: dict
-  contains:
-    held:
-      description: Whether this task took the lock (false in check mode, which takes none).
-      type: bool
-    run_id:
-      description: The run that holds it (RV(mfa.aws.account_lock#module:run_id)).
-      type: str
-    path:
-      description: The lock file.
-      type: str
 account_id:
-  description: The account whose state was read.
+  description: As RV(mfa.aws.plan_enrollment#module:account_id).
   returned: success
   type: str
-  sample: "123456789012"
 stored:
-  description: The serial number of the device of each user whose seed the primary store holds (RV(mfa.aws.seed_store#module:stored)).
+  description: As RV(mfa.aws.plan_enrollment#module:stored).
   returned: success
   type: dict
-  sample:
-    alice: arn:aws:iam::123456789012:mfa/alice
 entries:
-  description: What the primary store holds for each user, without the seeds (RV(mfa.aws.seed_store#module:entries)).
+  description: As RV(mfa.aws.plan_enrollment#module:entries).
   returned: success
   type: dict
-  sample:
-    alice:
-      serial_number: arn:aws:iam::123456789012:mfa/alice
-      created: "2026-01-05T10:00:00+00:00"
-      previous_serial_number: null
 stores:
-  description: What each store read holds (RV(mfa.aws.seed_store#module:stores)), never a seed.
+  description: As RV(mfa.aws.plan_enrollment#module:stores).
   returned: when the stores were read
   type: dict
-  sample:
-    vault_file:
-      changed: false
-      failed: false
-      stored: [alice]
 seedless:
   description:
     - The enabled devices made by this plan's naming and tags whose seed no store holds. AWS never returns a seed again; only
@@ -183,11 +159,10 @@ conflicts:
   elements: dict
   sample: []
 busy:
-  description: Devices another run created and has not stored the seed of yet (the task then fails).
+  description: As RV(mfa.aws.plan_enrollment#module:busy).
   returned: when the plan was made
   type: list
   elements: dict
-  sample: []
 current:
   description: Users whose stored seed is younger than O(max_age_days).
   returned: success
@@ -261,11 +236,10 @@ enable_users:
   elements: str
   sample: [alice]
 iam_virtual_mfa_devices:
-  description: The devices to give O(mfa.aws.iam_virtual_mfa#module:devices) (deletions first, then creations with their tags).
+  description: As RV(mfa.aws.plan_enrollment#module:iam_virtual_mfa_devices).
   returned: success
   type: list
   elements: dict
-  sample: [{name: alice-2, path: /, state: present, exclusive: true, tags: {}}]
 retire_devices:
   description: The O(mfa.aws.iam_virtual_mfa#module:devices) that deactivate and delete the old devices.
   returned: success

@@ -13,10 +13,15 @@ fleet a worker process.
 
 from __future__ import annotations
 
+from ansible.plugins.action import ActionBase
+
 from ansible_collections.mfa.aws.plugins.filter.enrollment import CLAIM_SECONDS
 from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
 from ansible_collections.mfa.aws.plugins.plugin_utils._account_lock import DEFAULT_STALE_AFTER
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import run_action
 
 # The options that go on to mfa.aws.seed_store as they are.
@@ -45,6 +50,10 @@ COMMON_OPTIONS = dict(
 
 # The actions a plan reads with, imported in the controller before the workers fork (plugin_utils/_actions.py preload).
 READS = ("mfa.aws.account_lock", "mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info")
+
+
+# Imported in the controller before the workers fork.
+preload(READS)
 
 
 class ReadFailed(Exception):
@@ -109,3 +118,28 @@ class Planning:
         if tags.get("failed"):
             raise ReadFailed(tags.get("msg") or "the tags of the virtual MFA devices could not be read")
         return seedless_devices(tags, entries, name_format=name_format, path=path, tagged=True, managed_tags=managed_tags)
+
+
+class PlanAction(ActionBase):
+    """An action that plans a run of the role: it reads the account and its stores, decides, and returns the plan or the
+    one line that stops the run before any change. Subclasses name their options in OPTIONS (the connection options of
+    amazon.aws are every one's) and implement plan(planning, args), args being the options validated."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    OPTIONS: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._VALID_ARGS = frozenset(cls.OPTIONS) | CONNECTION_OPTIONS
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args, connection = own_arguments(self, self.OPTIONS)
+        result["changed"] = False
+        return self.plan(Planning(self, args, connection, result, task_vars or {}), args)
+
+    def plan(self, planning, args):
+        raise NotImplementedError

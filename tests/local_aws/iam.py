@@ -12,15 +12,13 @@ from urllib.parse import quote
 
 import segno
 from moto.core.exceptions import ServiceException
-from moto.iam.exceptions import (
-    DeleteConflictException,
-    EntityAlreadyExists,
-    IAMException,
-    LimitExceededException,
-    NotFoundException,
-    ReportNotPresentException,
-    ValidationError,
-)
+from moto.iam.exceptions import DeleteConflictException
+from moto.iam.exceptions import EntityAlreadyExists
+from moto.iam.exceptions import IAMException
+from moto.iam.exceptions import LimitExceededException
+from moto.iam.exceptions import NotFoundException
+from moto.iam.exceptions import ReportNotPresentException
+from moto.iam.exceptions import ValidationError
 from moto.iam.models import IAMBackend, User, VirtualMfaDevice, iam_backends
 from werkzeug.wrappers import Response
 

@@ -8,13 +8,15 @@ its result, or fails with the one line that stops the run, having read no more t
 
 from __future__ import annotations
 
-from unittest.mock import MagicMock
-
 from ansible_collections.mfa.aws.plugins.action import plan_enrollment
+from ansible_collections.mfa.aws.tests.unit.utils.constants import ACCOUNT
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import CONNECTION as PLAN_CONNECTION
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import Reads as ActionReads
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import run_plan
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import vault_file_args
 
-ACCOUNT = "123456789012"
 SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/"
-CONNECTION = {"access_key": "AKIAEXAMPLE", "secret_key": "example-secret", "session_token": "example-token", "endpoint_url": "http://127.0.0.1:1"}
+CONNECTION = dict(PLAN_CONNECTION, endpoint_url="http://127.0.0.1:1")
 
 
 def state(devices=(), **users):
@@ -22,40 +24,12 @@ def state(devices=(), **users):
             "virtual_mfa_devices": list(devices)}
 
 
-class Reads:
-    """The actions the plan reads with: each call is recorded, and answered from answers (by action name)."""
-
-    def __init__(self, **answers):
-        self.calls = []
-        self.answers = {"mfa.aws.iam_mfa_info": state(alice=False, bob=True), "mfa.aws.seed_store": {"stored": {}, "entries": {}, "stores": {}}}
-        self.answers.update({f"mfa.aws.{name}": answer for name, answer in answers.items()})
-
-    def get(self, name, task, **_kwargs):
-        action = MagicMock()
-
-        def run(task_vars=None):
-            self.calls.append((name, dict(task.args)))
-            return dict(self.answers[name])
-
-        action.run = run
-        return action
-
-    def names(self):
-        return [name for name, _args in self.calls]
+class Reads(ActionReads):
+    DEFAULTS = {"iam_mfa_info": state(alice=False, bob=True), "seed_store": {"stored": {}, "entries": {}, "stores": {}}}
 
 
 def run(reads, diff=False, **args):
-    task = MagicMock()
-    task.args = dict({"account_id": ACCOUNT, "delivery": ["vault_file"], "vault_file": f"/seeds/{ACCOUNT}.yml", "run_id": "ctl:1:2"},
-                     **CONNECTION, **args)
-    task.async_val, task.check_mode, task.diff, task.action = 0, False, diff, "mfa.aws.plan_enrollment"
-    task.copy.side_effect = lambda **_kwargs: MagicMock(args=None, action=None)
-    loader_obj = MagicMock()
-    loader_obj.action_loader = reads
-    plugin = plan_enrollment.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), loader_obj)
-    # ansible-core 2.19 and later ignore the shared loader object given and use ansible.plugins.loader.
-    plugin._shared_loader_obj = loader_obj
-    return plugin.run(task_vars={})
+    return run_plan(plan_enrollment, reads, dict(vault_file_args(run_id="ctl:1:2"), **CONNECTION, **args), diff=diff)
 
 
 def test_the_plan_is_the_result_of_two_reads_and_changes_nothing():

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime
 
-from unittest.mock import MagicMock
-
 from ansible_collections.mfa.aws.plugins.action import plan_removal
 from ansible_collections.mfa.aws.plugins.action import plan_rotation
+from ansible_collections.mfa.aws.tests.unit.utils.constants import ACCOUNT
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import CONNECTION
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import Reads as ActionReads
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import run_plan
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import vault_file_args
 
-ACCOUNT = "123456789012"
 SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/"
-CONNECTION = {"access_key": "AKIAEXAMPLE", "secret_key": "example-secret", "session_token": "example-token"}
 LOCK = {"path": f"/seeds/{ACCOUNT}.yml.lock", "timeout": 30, "stale_after": 600, "purpose": "rotate"}
 TAKEN = {"held": True, "run_id": "ctl:7:8", "path": LOCK["path"], "waited": 0.0, "changed": False}
 OLD = "2026-01-01T00:00:00+00:00"
@@ -42,41 +43,12 @@ def stored(created=OLD, **serials):
                         for user, name in serials.items()}}
 
 
-class Reads:
-    """The actions the plan reads with: each call is recorded, and answered from answers (by action name)."""
-
-    def __init__(self, **answers):
-        self.calls = []
-        self.answers = {"mfa.aws.account_lock": TAKEN, "mfa.aws.iam_mfa_info": state([device("alice", "alice")], alice=["alice"]),
-                        "mfa.aws.seed_store": stored(alice="alice")}
-        self.answers.update({f"mfa.aws.{name}": answer for name, answer in answers.items()})
-
-    def get(self, name, task, **_kwargs):
-        action = MagicMock()
-
-        def run(task_vars=None):
-            self.calls.append((name, dict(task.args)))
-            return dict(self.answers[name])
-
-        action.run = run
-        return action
-
-    def names(self):
-        return [name for name, _args in self.calls]
+class Reads(ActionReads):
+    DEFAULTS = {"account_lock": TAKEN, "iam_mfa_info": state([device("alice", "alice")], alice=["alice"]), "seed_store": stored(alice="alice")}
 
 
 def run(module, reads, check_mode=False, **args):
-    task = MagicMock()
-    task.args = dict({"account_id": ACCOUNT, "delivery": ["vault_file"], "vault_file": f"/seeds/{ACCOUNT}.yml", "lock": LOCK},
-                     **CONNECTION, **args)
-    task.async_val, task.check_mode, task.diff, task.action = 0, check_mode, False, f"mfa.aws.{module.__name__.rsplit('.', 1)[-1]}"
-    task.copy.side_effect = lambda **_kwargs: MagicMock(args=None, action=None)
-    loader_obj = MagicMock()
-    loader_obj.action_loader = reads
-    plugin = module.ActionModule(task, MagicMock(), MagicMock(), MagicMock(), MagicMock(), loader_obj)
-    # ansible-core 2.19 and later ignore the shared loader object given and use ansible.plugins.loader.
-    plugin._shared_loader_obj = loader_obj
-    return plugin.run(task_vars={})
+    return run_plan(module, reads, dict(vault_file_args(lock=LOCK), **CONNECTION, **args), check_mode=check_mode)
 
 
 def rotate(reads, **args):

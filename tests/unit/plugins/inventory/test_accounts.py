@@ -21,27 +21,25 @@ from ansible.plugins.loader import inventory_loader
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 
 from ansible_collections.mfa.aws.plugins.inventory import accounts as accounts_plugin
-from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import (
-    OrganizationsError,
-    Selection,
-    Tree,
-    Unit,
-    check_hostname_format,
-    check_role_name,
-    connection_data,
-    host_names,
-    host_vars,
-    ou_group_name,
-    ou_group_names,
-    ou_groups,
-    partition_of,
-    read_organization,
-    resolve_units,
-    safe_host_name,
-    selected_before_tags,
-    split_path,
-    tags_match,
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import OrganizationsError
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import Selection
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import Tree
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import Unit
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import check_hostname_format
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import check_role_name
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import connection_data
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import host_names
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import host_vars
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import ou_group_name
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import ou_group_names
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import ou_groups
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import partition_of
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import read_organization
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import resolve_units
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import safe_host_name
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import selected_before_tags
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import split_path
+from ansible_collections.mfa.aws.plugins.plugin_utils._organizations import tags_match
 
 ORG_ID = "o-exampleorgid"
 MANAGEMENT = "111111111111"

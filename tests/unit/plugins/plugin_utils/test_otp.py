@@ -13,13 +13,11 @@ import pytest
 from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import RFC_4226_CODES
 from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import messages
 from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import reference_hotp
-from ansible_collections.mfa.aws.plugins.plugin_utils._otp import (
-    OtpError,
-    normalize_seed,
-    parse_otpauth_uri,
-    totp_code,
-    totp_pair,
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import OtpError
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import normalize_seed
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import parse_otpauth_uri
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import totp_code
+from ansible_collections.mfa.aws.plugins.plugin_utils._otp import totp_pair
 
 SEED = "JBSWY3DPEHPK3PXP"
 # RFC 6238 Appendix B: the SHA1 seed of the test vectors.

@@ -15,15 +15,13 @@ from ansible.parsing.vault import VaultLib
 from ansible.parsing.vault import VaultSecret
 
 from ansible_collections.mfa.aws.tests.unit.utils.otp_reference import messages
-from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import (
-    check_writable,
-    encryption_secret,
-    read_decrypted,
-    read_vaulted_yaml,
-    remove_file,
-    validated_mode,
-    write_atomically,
-)
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import check_writable
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import encryption_secret
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import read_decrypted
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import read_vaulted_yaml
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import remove_file
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import validated_mode
+from ansible_collections.mfa.aws.plugins.plugin_utils._vault_files import write_atomically
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x01\xfe\xff" + bytes(range(256))
