@@ -13,7 +13,6 @@ of a fleet a worker process. The decisions are the enrollment filters' (enrollme
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_plan
@@ -23,8 +22,8 @@ from ansible_collections.mfa.aws.plugins.module_utils._seed_store import Paramet
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import SecretsManagerStore
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import ReadFailed
 
 _OWN_OPTIONS = dict(
     STORE_OPTIONS,
@@ -46,37 +45,22 @@ class ActionModule(PlanAction):
     def plan(self, planning, args):
         result = planning.result
         delivery, codes, account_id = args["delivery"], args["codes"], args["account_id"]
-
         if not delivery:
-            return planning.stop(enrollment_stop({}, None, account_id, delivery, codes))
-        message = planning.lock(account_id)
-        if message:
-            return planning.stop(message)
+            stop_if(enrollment_stop({}, None, account_id, delivery, codes))
+        stop_if(planning.lock(account_id))
         users = args["users"]
         # No credential report: the listings say who has MFA, current, and the plan does not wait for AWS to generate it.
-        reading = dict(user_names=users, confirm_without_mfa=not users, virtual_devices=True, credential_report=False)
-        info = planning.read("mfa.aws.iam_mfa_info", reading)
-        message = enrollment_stop(info, None, account_id, delivery, codes)
-        if message:
-            return planning.stop(message)
-
-        # Every store is read, and checked writable, before any device is created: a store that cannot be written (no
-        # vault secret, a KMS key that does not exist, missing permissions) stops the run before anything changes.
+        info = planning.read("mfa.aws.iam_mfa_info", dict(user_names=users, confirm_without_mfa=not users, virtual_devices=True,
+                                                          credential_report=False))
+        stop_if(enrollment_stop(info, None, account_id, delivery, codes))
+        # Every store is read, and checked writable, before any device is created.
         store = planning.stores(delivery, info["account_id"])
-        if store.get("failed"):
-            return planning.stop(store["msg"], stores=store.get("stores", {}))
         stored, entries = store.get("stored", {}), store.get("entries", {})
-
-        try:
-            seedless = planning.seedless(info, entries, args["name_format"], args["path"], args["tags"])
-            # Typed codes enable only the devices of the people who typed them; with a seed store the run computes the codes.
-            typed = None if any(named in delivery for named in SEED_STORES) else codes
-            plan = enrollment_plan(info, stored, users=users, name_format=args["name_format"], path=args["path"], tags=args["tags"],
-                                   typed_codes=typed, run_id=planning.run_id, claim_seconds=args["claim_seconds"])
-        except AnsibleFilterError as e:
-            return planning.stop(str(e.message))
-        except ReadFailed as e:
-            return planning.stop(str(e))
+        seedless = planning.seedless(info, entries, args["name_format"], args["path"], args["tags"])
+        # Typed codes enable only the devices of the people who typed them; with a seed store the run computes the codes.
+        typed = None if any(named in delivery for named in SEED_STORES) else codes
+        plan = enrollment_plan(info, stored, users=users, name_format=args["name_format"], path=args["path"], tags=args["tags"],
+                               typed_codes=typed, run_id=planning.run_id, claim_seconds=args["claim_seconds"])
         result.update(plan, account_id=info["account_id"], stored=stored, entries=entries, seedless=seedless, stores=store.get("stores", {}))
         result["report"] = _report(result, delivery, args["vault_file"], bool(self._task.check_mode))
         if self._task.diff:
@@ -84,10 +68,7 @@ class ActionModule(PlanAction):
             # something, so that --check --diff shows it.
             result["diff"] = _diff(result, delivery, args)
             result["changed"] = bool(plan["new_users"] or plan["reuse"])
-        message = enrollment_stop(info, plan, account_id, delivery, codes)
-        if message:
-            return planning.stop(message)
-        return planning.done()
+        stop_if(enrollment_stop(info, plan, account_id, delivery, codes))
 
 
 def _seed_places(delivery, account_id, args, user_name):

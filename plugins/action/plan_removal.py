@@ -12,15 +12,13 @@ The reads are the actions of mfa.aws.account_lock, mfa.aws.iam_mfa_info and mfa.
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mfa.aws.plugins.filter.enrollment import other_account
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_report
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_stop
-from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
 
 _OWN_OPTIONS = dict(
@@ -40,36 +38,16 @@ class ActionModule(PlanAction):
     OPTIONS = _OWN_OPTIONS
 
     def plan(self, planning, args):
-        result = planning.result
         delivery, users = args["delivery"], args["users"]
-
-        message = planning.lock(args["account_id"]) or removal_stop(users, delivery)
-        if message:
-            return planning.stop(message)
+        stop_if(planning.lock(args["account_id"]) or removal_stop(users, delivery))
         # A user whose IAM user is deleted already still has stored seeds and leftover devices to remove.
-        reading = dict(user_names=users, skip_unknown_users=True, virtual_devices=True)
-        info = planning.read("mfa.aws.iam_mfa_info", given(reading, report_timeout=args["report_timeout"]))
-        if info.get("failed"):
-            return planning.stop(str(info.get("msg") or "the MFA state of the account could not be read"))
-        message = other_account(info, args["account_id"])
-        if message:
-            return planning.stop(message)
+        info = planning.account(dict(user_names=users, skip_unknown_users=True, virtual_devices=True), args["account_id"])
         account_id = info["account_id"]
-
-        # Every store is read, and checked writable, before any device is deleted: a seed is dropped only once its device is gone.
+        # A seed is dropped only once its device is gone.
         store = planning.stores(delivery, account_id)
-        if store.get("failed"):
-            return planning.stop(store["msg"], stores=store.get("stores", {}))
         entries = store.get("entries", {})
-
-        try:
-            plan = removal_plan(info, entries, users=users, name_format=args["name_format"], path=args["path"], run_id=planning.run_id,
-                                claim_seconds=args["claim_seconds"])
-        except AnsibleFilterError as e:
-            return planning.stop(str(e.message))
-        result.update(plan, account_id=account_id, stored=store.get("stored", {}), entries=entries, stores=store.get("stores", {}),
-                      report=removal_report(plan, account_id, bool(self._task.check_mode)))
-        message = removal_stop(users, delivery, plan, account_id)
-        if message:
-            return planning.stop(message)
-        return planning.done()
+        plan = removal_plan(info, entries, users=users, name_format=args["name_format"], path=args["path"], run_id=planning.run_id,
+                            claim_seconds=args["claim_seconds"])
+        planning.result.update(plan, account_id=account_id, stored=store.get("stored", {}), entries=entries, stores=store.get("stores", {}),
+                               report=removal_report(plan, account_id, bool(self._task.check_mode)))
+        stop_if(removal_stop(users, delivery, plan, account_id))

@@ -13,17 +13,14 @@ rotation_report, seedless_devices).
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mfa.aws.plugins.filter.enrollment import other_account
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_report
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_stop
-from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import ReadFailed
 
 _OWN_OPTIONS = dict(
     STORE_OPTIONS,
@@ -44,43 +41,21 @@ class ActionModule(PlanAction):
     OPTIONS = _OWN_OPTIONS
 
     def plan(self, planning, args):
-        result = planning.result
         delivery, users = args["delivery"], args["users"]
-
-        message = planning.lock(args["account_id"]) or rotation_stop(delivery)
-        if message:
-            return planning.stop(message)
-        info = planning.read("mfa.aws.iam_mfa_info", given(dict(virtual_devices=True), report_timeout=args["report_timeout"]))
-        if info.get("failed"):
-            return planning.stop(str(info.get("msg") or "the MFA state of the account could not be read"))
-        message = other_account(info, args["account_id"])
-        if message:
-            return planning.stop(message)
+        stop_if(planning.lock(args["account_id"]) or rotation_stop(delivery))
+        info = planning.account(dict(virtual_devices=True), args["account_id"])
         account_id = info["account_id"]
-
-        # Every store is read, and checked writable, before any device is created.
         store = planning.stores(delivery, account_id)
-        if store.get("failed"):
-            return planning.stop(store["msg"], stores=store.get("stores", {}))
         entries = store.get("entries", {})
-
-        try:
-            # A named user whose enabled device of the role has no stored seed gets a new device in its place.
-            seedless = planning.seedless(info, entries, args["name_format"], args["path"], args["tags"])
-            plan = rotation_plan(info, entries, users=users, max_age_days=args["max_age_days"], name_format=args["name_format"],
-                                 path=args["path"], tags=args["tags"], run_id=planning.run_id, claim_seconds=args["claim_seconds"],
-                                 seedless=seedless)
-        except AnsibleFilterError as e:
-            return planning.stop(str(e.message))
-        except ReadFailed as e:
-            return planning.stop(str(e))
-        result.update(plan, account_id=account_id, stored=store.get("stored", {}), entries=entries, seedless=seedless,
-                      stores=store.get("stores", {}), settle_stores=settle_stores(delivery, plan),
-                      report=rotation_report(plan, account_id, seedless, bool(self._task.check_mode)))
-        message = rotation_stop(delivery, plan, account_id, users)
-        if message:
-            return planning.stop(message)
-        return planning.done()
+        # A named user whose enabled device of the role has no stored seed gets a new device in its place.
+        seedless = planning.seedless(info, entries, args["name_format"], args["path"], args["tags"])
+        plan = rotation_plan(info, entries, users=users, max_age_days=args["max_age_days"], name_format=args["name_format"],
+                             path=args["path"], tags=args["tags"], run_id=planning.run_id, claim_seconds=args["claim_seconds"],
+                             seedless=seedless)
+        planning.result.update(plan, account_id=account_id, stored=store.get("stored", {}), entries=entries, seedless=seedless,
+                               stores=store.get("stores", {}), settle_stores=settle_stores(delivery, plan),
+                               report=rotation_report(plan, account_id, seedless, bool(self._task.check_mode)))
+        stop_if(rotation_stop(delivery, plan, account_id, users))
 
 
 def settle_stores(delivery, plan):

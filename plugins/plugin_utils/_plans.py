@@ -13,9 +13,11 @@ fleet a worker process.
 
 from __future__ import annotations
 
+from ansible.errors import AnsibleFilterError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mfa.aws.plugins.filter.enrollment import CLAIM_SECONDS
+from ansible_collections.mfa.aws.plugins.filter.enrollment import other_account
 from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
 from ansible_collections.mfa.aws.plugins.plugin_utils._account_lock import DEFAULT_STALE_AFTER
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
@@ -60,6 +62,14 @@ class ReadFailed(Exception):
     """A read after the account's state failed; the message names what to fix."""
 
 
+class Stop(Exception):
+    """The line that stops the run before any change (its message), and what the result holds so far (returned)."""
+
+    def __init__(self, message, **returned):
+        super().__init__(message)
+        self.returned = returned
+
+
 class Planning:
     """One run of a plan action: its reads (with the connection options of its task), their warnings, and its result."""
 
@@ -100,9 +110,25 @@ class Planning:
         return None
 
     def stores(self, delivery, account_id):
-        """The answer of mfa.aws.seed_store reading every store of delivery, each checked writable, with the store options."""
+        """The answer of mfa.aws.seed_store reading every store of delivery, each checked writable, with the store options.
+
+        Every store is read, and checked writable, before anything changes: a store that cannot be written (no vault
+        secret, a KMS key that does not exist, missing permissions) stops the run (Stop) with the stores read.
+        """
         options = {name: self.args[name] for name in STORE_OPTIONS}
-        return self.read("mfa.aws.seed_store", given(dict(stores=delivery, check_writable=True, account_id=account_id), **options))
+        store = self.read("mfa.aws.seed_store", given(dict(stores=delivery, check_writable=True, account_id=account_id), **options))
+        if store.get("failed"):
+            raise Stop(store["msg"], stores=store.get("stores", {}))
+        return store
+
+    def account(self, reading, account_id):
+        """mfa.aws.iam_mfa_info's answer for reading (with the task's report_timeout); Stop when it fails, or when the
+        credentials reach another account than account_id."""
+        info = self.read("mfa.aws.iam_mfa_info", given(reading, report_timeout=self.args.get("report_timeout")))
+        if info.get("failed"):
+            raise Stop(str(info.get("msg") or "the MFA state of the account could not be read"))
+        stop_if(other_account(info, account_id))
+        return info
 
     def seedless(self, info, entries, name_format, path, managed_tags):
         """The enabled devices of the role (named as it names them, tagged as it tags them) whose seed no store holds.
@@ -139,7 +165,23 @@ class PlanAction(ActionBase):
         del tmp
         args, connection = own_arguments(self, self.OPTIONS)
         result["changed"] = False
-        return self.plan(Planning(self, args, connection, result, task_vars or {}), args)
+        planning = Planning(self, args, connection, result, task_vars or {})
+        try:
+            self.plan(planning, args)
+        except Stop as e:
+            return planning.stop(str(e), **e.returned)
+        except AnsibleFilterError as e:
+            return planning.stop(str(e.message))
+        except ReadFailed as e:
+            return planning.stop(str(e))
+        return planning.done()
 
     def plan(self, planning, args):
+        """Read, decide and put the plan in planning.result; raise Stop with the line that stops the run."""
         raise NotImplementedError
+
+
+def stop_if(message):
+    """Stop the run with message, when there is one."""
+    if message:
+        raise Stop(message)
