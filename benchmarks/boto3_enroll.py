@@ -61,25 +61,31 @@ def enroll_account(iam, account_id: str, seeds) -> int:
     return enrolled
 
 
-def main() -> int:
-    """Enroll the accounts of the file; print how many users were enrolled."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_script(doc: str, enroll_all) -> int:
+    """The command line of both boto3 scripts: enroll_all(sts client, account ids, seed file) enrolls the accounts of
+    ACCOUNTS_FILE and returns how many users it enrolled, which is printed. The seed file is 0600, in a new directory
+    under SCRATCH_DIR, deleted at the end."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("accounts_file", help="one AWS account id a line")
     parser.add_argument("scratch_dir", help="where the 0600 seed file lives while the script runs")
     args = parser.parse_args()
     with open(args.accounts_file, encoding="utf-8") as handle:
         account_ids = [line.strip() for line in handle if line.strip()]
-
-    sts = boto3.client("sts")
     scratch = tempfile.mkdtemp(prefix="boto3-enroll-", dir=args.scratch_dir)
     try:
         fd = os.open(os.path.join(scratch, "seeds"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as seeds:
-            enrolled = sum(enroll_account(account_iam(sts, account_id), account_id, seeds) for account_id in account_ids)
+            enrolled = enroll_all(boto3.client("sts"), account_ids, seeds)
     finally:
         shutil.rmtree(scratch)
     print(f"enrolled {enrolled} users in {len(account_ids)} accounts")
     return 0
+
+
+def main() -> int:
+    """Enroll the accounts of the file, one call after the other; print how many users were enrolled."""
+    return run_script(__doc__, lambda sts, account_ids, seeds: sum(
+        enroll_account(account_iam(sts, account_id), account_id, seeds) for account_id in account_ids))
 
 
 if __name__ == "__main__":

@@ -10,19 +10,15 @@ yet visible calls beyond botocore's own, no check mode, no report.
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pyotp
 
 from boto3_enroll import account_iam
+from boto3_enroll import run_script
 
 ACCOUNT_THREADS = 20
 USER_THREADS = 4
@@ -51,23 +47,13 @@ def enroll_account(sts, account_id: str, seeds, lock: threading.Lock) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("accounts_file", help="one AWS account id a line")
-    parser.add_argument("scratch_dir", help="where the 0600 seed file lives while the script runs")
-    args = parser.parse_args()
-    with open(args.accounts_file, encoding="utf-8") as handle:
-        account_ids = [line.strip() for line in handle if line.strip()]
-    sts = boto3.client("sts")
     lock = threading.Lock()
-    scratch = tempfile.mkdtemp(prefix="boto3-parallel-", dir=args.scratch_dir)
-    try:
-        fd = os.open(os.path.join(scratch, "seeds"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as seeds, ThreadPoolExecutor(ACCOUNT_THREADS) as pool:
-            enrolled = sum(pool.map(lambda account_id: enroll_account(sts, account_id, seeds, lock), account_ids))
-    finally:
-        shutil.rmtree(scratch)
-    print(f"enrolled {enrolled} users in {len(account_ids)} accounts")
-    return 0
+
+    def enroll_all(sts, account_ids, seeds):
+        with ThreadPoolExecutor(ACCOUNT_THREADS) as pool:
+            return sum(pool.map(lambda account_id: enroll_account(sts, account_id, seeds, lock), account_ids))
+
+    return run_script(__doc__, enroll_all)
 
 
 if __name__ == "__main__":

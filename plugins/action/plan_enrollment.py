@@ -31,7 +31,6 @@ _OWN_OPTIONS = dict(
     account_id=dict(type="str", required=True),
     users=dict(type="list", elements="str", default=[]),
     name_format=dict(type="str", default="{user_name}"),
-    path=dict(type="str", default="/"),
     tags=dict(type="dict", default={}),
     codes=dict(type="dict", default={}, no_log=True),
     **COMMON_OPTIONS,

@@ -27,7 +27,6 @@ _OWN_OPTIONS = dict(
     account_id=dict(type="str", required=True),
     users=dict(type="list", elements="str", default=[]),
     name_format=dict(type="str", default="{user_name}"),
-    path=dict(type="str", default="/"),
     report_timeout=dict(type="int"),
     **COMMON_OPTIONS,
 )

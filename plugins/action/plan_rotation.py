@@ -29,7 +29,6 @@ _OWN_OPTIONS = dict(
     users=dict(type="list", elements="str", default=[]),
     max_age_days=dict(type="float", default=90),
     name_format=dict(type="str", default="{user_name}"),
-    path=dict(type="str", default="/"),
     tags=dict(type="dict", default={}),
     report_timeout=dict(type="int"),
     **COMMON_OPTIONS,

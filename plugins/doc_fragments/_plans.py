@@ -58,6 +58,11 @@ options:
     description:
       - The encrypted file of the V(vault_file) store (O(mfa.aws.seed_store#module:vault_file)).
     type: path
+  path:
+    description:
+      - The IAM path of the devices.
+    type: str
+    default: /
   vault_id:
     description:
       - The vault id whose secret encrypts the vault file and the QR codes (O(mfa.aws.seed_store#module:vault_id)).

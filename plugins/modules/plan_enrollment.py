@@ -50,11 +50,6 @@ options:
       - The name of each user's virtual device, with C({user_name}) standing for the user's name.
     type: str
     default: '{user_name}'
-  path:
-    description:
-      - The IAM path of the devices.
-    type: str
-    default: /
   tags:
     description:
       - Tags of the devices to create, beside the run's claim tags. A device that carries them counts as made by this plan,

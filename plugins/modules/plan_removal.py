@@ -51,11 +51,6 @@ options:
         C(<name>) and C(<name>-2) are the user's too.
     type: str
     default: '{user_name}'
-  path:
-    description:
-      - The IAM path of the devices.
-    type: str
-    default: /
   report_timeout:
     description:
       - How many seconds to wait for AWS to finish the credential report (O(mfa.aws.iam_mfa_info#module:report_timeout)).

@@ -56,11 +56,6 @@ options:
         the names C(<name>) and C(<name>-2) that the old one does not have.
     type: str
     default: '{user_name}'
-  path:
-    description:
-      - The IAM path of the devices.
-    type: str
-    default: /
   tags:
     description:
       - Tags of the devices to create, beside the run's claim tags. A device that carries them counts as made by this plan,

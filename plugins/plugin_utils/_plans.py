@@ -38,7 +38,8 @@ STORE_OPTIONS = dict(
     store_credentials=dict(type="dict", no_log=True),
 )
 
-# The options of every plan action beside the store options: the account's lock and the run's claim on the devices it creates.
+# The options of every plan action beside the store options: the account's lock, the run's claim on the devices it creates,
+# and the IAM path of the devices.
 COMMON_OPTIONS = dict(
     lock=dict(type="dict", options=dict(
         path=dict(type="path", required=True),
@@ -48,6 +49,7 @@ COMMON_OPTIONS = dict(
     )),
     run_id=dict(type="str"),
     claim_seconds=dict(type="int", default=CLAIM_SECONDS),
+    path=dict(type="str", default="/"),
 )
 
 # The actions a plan reads with, imported in the controller before the workers fork (plugin_utils/_actions.py preload).

@@ -40,3 +40,12 @@ def fresh_aws(local_aws: LocalAWS) -> LocalAWS:  # pylint: disable=redefined-out
 def ansible(local_aws: LocalAWS, tmp_path: Path) -> Ansible:  # pylint: disable=redefined-outer-name
     """Runs ansible-playbook against the endpoint in subprocesses (see helpers.ansible_runner)."""
     return Ansible(local_aws, tmp_path, REPO_ROOT)
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> dict[str, str]:
+    """A vault password file (0600) and the environment that makes it the run's vault secret."""
+    password = tmp_path / "vault-password"
+    password.write_text("correct horse battery staple\n", encoding="utf-8")
+    password.chmod(0o600)
+    return {"ANSIBLE_VAULT_PASSWORD_FILE": str(password)}

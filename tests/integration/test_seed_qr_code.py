@@ -14,6 +14,8 @@ import pytest
 import yaml
 import zxingcpp
 
+from helpers.ansible_runner import module_result
+
 ACCOUNT = "123456789012"
 SERIAL = "arn:aws:iam::123456789012:mfa/{}"
 SEEDS = {"alice": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "bob": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}
@@ -36,15 +38,6 @@ def qr_playbook(directory: Path, users: list[str], remove: list[str] | None = No
                     # The registered result of a no_log task is whole; only its display is censored.
                     {"name": "public result", "ansible.builtin.set_fact": {"public_result": PUBLIC_RESULT}}]}]
     )
-
-
-@pytest.fixture(name="vault")
-def fixture_vault(tmp_path):
-    """A vault password file and the environment that makes it the run's vault secret."""
-    password = tmp_path / "vault-password"
-    password.write_text("correct horse battery staple\n", encoding="utf-8")
-    password.chmod(0o600)
-    return {"ANSIBLE_VAULT_PASSWORD_FILE": str(password)}
 
 
 def ansible_vault(*args: str, vault_env: dict[str, str]) -> bytes:
@@ -118,10 +111,6 @@ def decode_qr(png: bytes) -> str:
     found = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
     assert [barcode.format for barcode in found] == [zxingcpp.BarcodeFormat.QRCode]
     return found[0].text
-
-
-def registered(result):
-    return next(task["result"] for task in result.task_results if task["task"] == "module under test")
 
 
 def public(result):
@@ -204,7 +193,7 @@ def test_the_qr_code_gives_the_codes_of_the_seed(ansible, vault, tmp_path):
         )
         assert codes.rc == 0, codes.output
         totp = pyotp.TOTP(SEEDS[user])
-        assert registered(codes)["ansible_facts"]["codes"] == [totp.at(at - 30), totp.at(at)]
+        assert module_result(codes)["ansible_facts"]["codes"] == [totp.at(at - 30), totp.at(at)]
 
 
 def test_a_new_device_or_an_open_file_mode_rewrites_the_files(ansible, vault, tmp_path):
@@ -223,7 +212,7 @@ def test_a_new_device_or_an_open_file_mode_rewrites_the_files(ansible, vault, tm
     rewritten = ansible.playbook(yaml.safe_dump(new_device), env=vault, diff=True, verbosity=4)
     assert rewritten.rc == 0, rewritten.output
     assert public(rewritten)["stored"] == {"alice": SERIAL.format("alice-2")}
-    diff = registered(rewritten)["diff"]
+    diff = module_result(rewritten)["diff"]
     assert diff["before"] == {"alice": {"serial_number": SERIAL.format("alice")}}
     assert diff["after"] == {"alice": {"serial_number": SERIAL.format("alice-2")}}
     assert SERIAL.format("alice-2") in rewritten.output
@@ -252,13 +241,9 @@ def test_remove_deletes_the_files_of_the_named_users_only(ansible, vault, tmp_pa
 def test_read_only_call_returns_serials_never_seeds(ansible, vault, tmp_path):
     directory = tmp_path / ACCOUNT
     assert ansible.playbook(qr_playbook(directory, ["alice", "bob"]), env=vault).rc == 0
-    read = ansible.playbook(
-        yaml.safe_dump([{"hosts": "localhost", "gather_facts": False,
-                         "tasks": [{"name": "module under test", "mfa.aws.seed_qr_code": {"dir": str(directory)}}]}]),
-        env=vault, verbosity=4,
-    )
+    read = ansible.module("mfa.aws.seed_qr_code", {"dir": str(directory)}, verbosity=4, env=vault)
     assert read.rc == 0, read.output
-    result = registered(read)
+    result = read.result
     assert result["changed"] is False
     assert result["stored"] == {"alice": SERIAL.format("alice"), "bob": SERIAL.format("bob")}
     assert not any(secret in read.output for secret in [*SEEDS.values(), *GROUPED.values(), "otpauth://"])
@@ -312,7 +297,7 @@ def test_bad_input_fails_with_a_clear_message_and_writes_nothing(ansible, vault,
     for check in (True, False):
         run = ansible.playbook(playbook, check=check, env=env, verbosity=4)
         assert run.rc != 0
-        message = registered(run)["msg"]
+        message = module_result(run)["msg"]
         assert expected in message, message
         assert "\n" not in message
         assert seed not in run.output and seed[:16] not in run.output

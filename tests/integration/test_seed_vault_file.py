@@ -11,6 +11,8 @@ import pyotp
 import pytest
 import yaml
 
+from helpers.ansible_runner import module_result
+
 SERIAL = "arn:aws:iam::123456789012:mfa/{}"
 SEEDS = {"alice": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "bob": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}
 
@@ -24,25 +26,12 @@ def store_playbook(path: Path, users: list[str], remove: list[str] | None = None
     )
 
 
-@pytest.fixture(name="vault")
-def fixture_vault(tmp_path):
-    """A vault password file and the environment that makes it the run's vault secret."""
-    password = tmp_path / "vault-password"
-    password.write_text("correct horse battery staple\n", encoding="utf-8")
-    password.chmod(0o600)
-    return {"ANSIBLE_VAULT_PASSWORD_FILE": str(password)}
-
-
 def decrypt(path: Path, vault_env: dict[str, str]) -> dict:
     view = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-vault"), "view", "--vault-password-file", vault_env["ANSIBLE_VAULT_PASSWORD_FILE"], str(path)],
         capture_output=True, text=True, check=True,
     )
     return yaml.safe_load(view.stdout)
-
-
-def registered(result):
-    return next(task["result"] for task in result.task_results if task["task"] == "module under test")
 
 
 def test_check_then_store_then_idempotent(ansible, vault, tmp_path):
@@ -88,13 +77,9 @@ def test_merge_keeps_entries_and_remove_drops_only_the_named(ansible, vault, tmp
 def test_read_only_call_returns_serials_never_seeds(ansible, vault, tmp_path):
     path = tmp_path / "123456789012.yml"
     assert ansible.playbook(store_playbook(path, ["alice", "bob"]), env=vault).rc == 0
-    read = ansible.playbook(
-        yaml.safe_dump([{"hosts": "localhost", "gather_facts": False,
-                         "tasks": [{"name": "module under test", "mfa.aws.seed_vault_file": {"path": str(path)}}]}]),
-        env=vault, verbosity=4,
-    )
+    read = ansible.module("mfa.aws.seed_vault_file", {"path": str(path)}, verbosity=4, env=vault)
     assert read.rc == 0, read.output
-    result = registered(read)
+    result = read.result
     assert result["changed"] is False
     assert result["stored"] == {"alice": SERIAL.format("alice"), "bob": SERIAL.format("bob")}
     assert not any(seed in read.output for seed in SEEDS.values())
@@ -112,7 +97,7 @@ def test_seeds_read_back_give_the_codes_of_the_device(ansible, vault, tmp_path):
     run = ansible.playbook(playbook, env=vault)
     assert run.rc == 0, run.output
     totp = pyotp.TOTP(SEEDS["alice"])
-    assert registered(run)["ansible_facts"]["codes"] == [totp.at(at - 30), totp.at(at)]
+    assert module_result(run)["ansible_facts"]["codes"] == [totp.at(at - 30), totp.at(at)]
 
 
 @pytest.mark.parametrize(
@@ -150,7 +135,7 @@ def test_bad_input_fails_with_a_clear_message_and_writes_nothing(ansible, vault,
         {"name": "module under test", "mfa.aws.seed_vault_file": {"path": str(path), "seeds": seeds, **extra}}]}])
     run = ansible.playbook(playbook, env=env)
     assert run.rc != 0
-    message = registered(run)["msg"]
+    message = module_result(run)["msg"]
     assert expected in message
     assert "\n" not in message
     assert SEEDS["alice"] not in run.output

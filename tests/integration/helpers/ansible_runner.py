@@ -42,6 +42,11 @@ class Result:
     """module(): the registered result of the module's task."""
 
 
+def module_result(result: Result) -> dict[str, Any] | None:
+    """The result of the task named MODULE_TASK of a run (of the first host that ran it), None when no host did."""
+    return next((task["result"] for task in result.task_results if task["task"] == MODULE_TASK), None)
+
+
 def runner_envvars(local_aws: LocalAWS, root: Path, repo: Path) -> dict[str, str]:
     """env/envvars of an ansible-runner private data dir at `root`: the endpoint's AWS variables (what AWX's AWS
     credential injects), this venv's bin dir and collections, and Ansible's home and temporary files under `root`."""
@@ -153,14 +158,15 @@ class Ansible:
         lines = results_file.read_text(encoding="utf-8").splitlines() if results_file.exists() else []
         return Result(rc=rc, output=stdout + stderr, recap=parse_recap(stdout), task_results=[json.loads(line) for line in lines])
 
-    def module(self, fqcn: str, args: dict[str, Any], check: bool = False, diff: bool = False, verbosity: int = 0) -> Result:
-        """Run one module on localhost; Result.result is its registered result."""
+    def module(self, fqcn: str, args: dict[str, Any], check: bool = False, diff: bool = False, verbosity: int = 0,
+               env: dict[str, str] | None = None) -> Result:
+        """Run one module on localhost (env: more environment variables); Result.result is its registered result."""
         play = {
             "name": f"Run {fqcn}",
             "hosts": "localhost",
             "gather_facts": False,
             "tasks": [{"name": MODULE_TASK, fqcn: args, "register": "module_result"}],
         }
-        result = self.playbook(json.dumps([play], indent=2) + "\n", check=check, diff=diff, verbosity=verbosity)
-        result.result = next((task["result"] for task in result.task_results if task["task"] == MODULE_TASK), None)
+        result = self.playbook(json.dumps([play], indent=2) + "\n", check=check, diff=diff, verbosity=verbosity, env=env)
+        result.result = module_result(result)
         return result
