@@ -20,20 +20,14 @@ from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_sto
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_serial_suffix
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import ParameterStore
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import SecretsManagerStore
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PLAN_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
 
 _OWN_OPTIONS = dict(
-    STORE_OPTIONS,
-    delivery=dict(type="list", elements="str", default=[]),
-    account_id=dict(type="str", required=True),
-    users=dict(type="list", elements="str", default=[]),
-    name_format=dict(type="str", default="{user_name}"),
     tags=dict(type="dict", default={}),
     codes=dict(type="dict", default={}, no_log=True),
-    **COMMON_OPTIONS,
+    **PLAN_OPTIONS,
 )
 
 

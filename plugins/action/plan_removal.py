@@ -16,19 +16,13 @@ from __future__ import annotations
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_report
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_stop
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PLAN_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
 
 _OWN_OPTIONS = dict(
-    STORE_OPTIONS,
-    delivery=dict(type="list", elements="str", default=[]),
-    account_id=dict(type="str", required=True),
-    users=dict(type="list", elements="str", default=[]),
-    name_format=dict(type="str", default="{user_name}"),
     report_timeout=dict(type="int"),
-    **COMMON_OPTIONS,
+    **PLAN_OPTIONS,
 )
 
 

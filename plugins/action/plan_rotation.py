@@ -17,21 +17,15 @@ from __future__ import annotations
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_report
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_stop
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import COMMON_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PLAN_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
-from ansible_collections.mfa.aws.plugins.plugin_utils._plans import STORE_OPTIONS
 
 _OWN_OPTIONS = dict(
-    STORE_OPTIONS,
-    delivery=dict(type="list", elements="str", default=[]),
-    account_id=dict(type="str", required=True),
-    users=dict(type="list", elements="str", default=[]),
     max_age_days=dict(type="float", default=90),
-    name_format=dict(type="str", default="{user_name}"),
     tags=dict(type="dict", default={}),
     report_timeout=dict(type="int"),
-    **COMMON_OPTIONS,
+    **PLAN_OPTIONS,
 )
 
 

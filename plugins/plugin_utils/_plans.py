@@ -38,9 +38,14 @@ STORE_OPTIONS = dict(
     store_credentials=dict(type="dict", no_log=True),
 )
 
-# The options of every plan action beside the store options: the account's lock, the run's claim on the devices it creates,
-# and the IAM path of the devices.
-COMMON_OPTIONS = dict(
+# The options of every plan action: the stores' (above), where the seeds go, the account and its users, the account's
+# lock, the run's claim on the devices it creates, and the devices' names and IAM path.
+PLAN_OPTIONS = dict(
+    STORE_OPTIONS,
+    delivery=dict(type="list", elements="str", default=[]),
+    account_id=dict(type="str", required=True),
+    users=dict(type="list", elements="str", default=[]),
+    name_format=dict(type="str", default="{user_name}"),
     lock=dict(type="dict", options=dict(
         path=dict(type="path", required=True),
         timeout=dict(type="int", default=300),
