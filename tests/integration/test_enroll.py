@@ -195,6 +195,7 @@ def test_bad_input_fails_early_and_creates_nothing(fleet, ansible, tmp_path, cas
         assert fleet.iam(name).list_virtual_mfa_devices()["VirtualMFADevices"] == []
 
 
+@pytest.mark.contract
 def test_twin_hosts_are_found_when_the_first_host_of_the_play_skips_the_session(fleet, ansible, tmp_path):
     inventory = yaml.safe_load(fleet.inventory.read_text(encoding="utf-8"))
     inventory["aws_accounts"]["hosts"]["payments-again"] = {"aws_account_id": fleet.accounts["payments"]}
