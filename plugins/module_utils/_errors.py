@@ -112,7 +112,7 @@ def aws_call(description, permission=SOME_PERMISSION, missing=_RAISE, hints=None
     def decorator(func):
         @functools.wraps(func)
         def wrapper(client, **kwargs):
-            shown = {key: ", ".join(value) if isinstance(value, (list, tuple)) else value for key, value in kwargs.items()}
+            shown = {key: ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else value for key, value in kwargs.items()}
             what = description.format(**shown)
             handler = _handler(error)
             if missing is _RAISE:
