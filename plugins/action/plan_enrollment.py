@@ -13,7 +13,6 @@ of a fleet a worker process. The decisions are the enrollment filters' (enrollme
 
 from __future__ import annotations
 
-
 from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_stop
@@ -24,16 +23,14 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PLAN_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
 
-_OWN_OPTIONS = dict(
-    tags=dict(type="dict", default={}),
-    codes=dict(type="dict", default={}, no_log=True),
-    **PLAN_OPTIONS,
-)
-
 
 class ActionModule(PlanAction):
 
-    OPTIONS = _OWN_OPTIONS
+    OPTIONS = dict(
+        tags=dict(type="dict", default={}),
+        codes=dict(type="dict", default={}, no_log=True),
+        **PLAN_OPTIONS,
+    )
 
     def plan(self, planning, args):
         result = planning.result

@@ -12,7 +12,6 @@ The reads are the actions of mfa.aws.account_lock, mfa.aws.iam_mfa_info and mfa.
 
 from __future__ import annotations
 
-
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_report
 from ansible_collections.mfa.aws.plugins.filter.enrollment import removal_stop
@@ -20,15 +19,13 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PLAN_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
 
-_OWN_OPTIONS = dict(
-    report_timeout=dict(type="int"),
-    **PLAN_OPTIONS,
-)
-
 
 class ActionModule(PlanAction):
 
-    OPTIONS = _OWN_OPTIONS
+    OPTIONS = dict(
+        report_timeout=dict(type="int"),
+        **PLAN_OPTIONS,
+    )
 
     def plan(self, planning, args):
         delivery, users = args["delivery"], args["users"]

@@ -13,7 +13,6 @@ rotation_report, seedless_devices).
 
 from __future__ import annotations
 
-
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_report
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_stop
@@ -21,17 +20,15 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PLAN_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
 
-_OWN_OPTIONS = dict(
-    max_age_days=dict(type="float", default=90),
-    tags=dict(type="dict", default={}),
-    report_timeout=dict(type="int"),
-    **PLAN_OPTIONS,
-)
-
 
 class ActionModule(PlanAction):
 
-    OPTIONS = _OWN_OPTIONS
+    OPTIONS = dict(
+        max_age_days=dict(type="float", default=90),
+        tags=dict(type="dict", default={}),
+        report_timeout=dict(type="int"),
+        **PLAN_OPTIONS,
+    )
 
     def plan(self, planning, args):
         delivery, users = args["delivery"], args["users"]

@@ -8,12 +8,9 @@ own .yml file beside this one)."""
 
 from __future__ import annotations
 
-import re
-
 from jinja2 import Undefined
 
-# An account id, or none (a host that works on the account of the run's own credentials).
-_ACCOUNT_ID = re.compile(r"^([0-9]{12})?$")
+from ansible_collections.mfa.aws.plugins.module_utils._identifiers import is_account_id
 
 
 def _host_account_ids(play_hosts, hostvars):
@@ -50,7 +47,8 @@ def account_session_stop(result, host, account_id, assume_role=False, role_arn="
     account_id = str(account_id)
     if shared_ids is None:
         shared_ids = shared_account_ids(play_hosts, hostvars)
-    malformed = not _ACCOUNT_ID.match(account_id)
+    # No account id is no error: the host works on the account of the run's own credentials.
+    malformed = account_id != "" and not is_account_id(account_id)
     if not (malformed or account_id in shared_ids or "account_id" not in result):
         return ""
     if malformed:

@@ -27,7 +27,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
-from ansible_collections.mfa.aws.plugins.module_utils._errors import _RAISE
 from ansible_collections.mfa.aws.plugins.module_utils._errors import aws_call
 from ansible_collections.mfa.aws.plugins.module_utils._errors import error_code
 from ansible_collections.mfa.aws.plugins.module_utils._identifiers import VIRTUAL
@@ -69,9 +68,9 @@ def fail_with_result(module, error: AnsibleIAMError, **result):
     module.fail_json(msg=error.message, **result)
 
 
-def iam_call(description, missing=_RAISE, hints=None):
-    """The collection's error layer (``_errors.aws_call``) for an IAM or STS call: it raises AnsibleIAMError."""
-    return aws_call(description, missing=missing, hints=hints, error=AnsibleIAMError)
+def iam_call(description, **options):
+    """The collection's error layer (``_errors.aws_call``, with its options) for an IAM or STS call: it raises AnsibleIAMError."""
+    return aws_call(description, error=AnsibleIAMError, **options)
 
 
 # --- pure helpers --------------------------------------------------------------------------

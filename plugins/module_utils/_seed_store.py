@@ -32,7 +32,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.mfa.aws.plugins.module_utils._errors import _RAISE
 from ansible_collections.mfa.aws.plugins.module_utils._errors import aws_call
 from ansible_collections.mfa.aws.plugins.module_utils._errors import hint as error_hint
 from ansible_collections.mfa.aws.plugins.module_utils._seed_entries import entry_problem
@@ -73,9 +72,9 @@ class AnsibleSeedStoreError(AnsibleAWSError):
     """A seed store operation that failed; the message says what to fix and never holds a seed."""
 
 
-def _calls_aws(description, permission, missing=_RAISE, hints=None):
-    """The collection's error layer (``_errors.aws_call``) for a seed store call that needs ``permission``."""
-    return aws_call(description, permission, missing=missing, hints=hints, error=AnsibleSeedStoreError)
+def _calls_aws(description, permission, **options):
+    """The collection's error layer (``_errors.aws_call``, with its options) for a seed store call that needs ``permission``."""
+    return aws_call(description, permission, error=AnsibleSeedStoreError, **options)
 
 
 def seed_store_client(module, service):

@@ -59,14 +59,7 @@ PLAN_OPTIONS = dict(
 
 # The actions a plan reads with, imported in the controller before the workers fork (plugin_utils/_actions.py preload).
 READS = ("mfa.aws.account_lock", "mfa.aws.iam_mfa_info", "mfa.aws.seed_store", "mfa.aws.iam_virtual_mfa_info")
-
-
-# Imported in the controller before the workers fork.
 preload(READS)
-
-
-class ReadFailed(Exception):
-    """A read after the account's state failed; the message names what to fix."""
 
 
 class Stop(Exception):
@@ -142,14 +135,14 @@ class Planning:
 
         AWS never returns a seed again, so only a new device replaces them. The candidates are normally none: their tags are
         read only when there are some, to tell the devices the role created (mfa.aws/run, or managed_tags) from a device
-        someone named so in the console. Raises ReadFailed when the tags cannot be read.
+        someone named so in the console. Stops the run (Stop) when the tags cannot be read.
         """
         candidates = seedless_devices(info, entries, name_format=name_format, path=path)
         if not candidates:
             return []
         tags = self.read("mfa.aws.iam_virtual_mfa_info", dict(serial_numbers=[device["serial_number"] for device in candidates]))
         if tags.get("failed"):
-            raise ReadFailed(tags.get("msg") or "the tags of the virtual MFA devices could not be read")
+            raise Stop(str(tags.get("msg") or "the tags of the virtual MFA devices could not be read"))
         return seedless_devices(tags, entries, name_format=name_format, path=path, tagged=True, managed_tags=managed_tags)
 
 
@@ -179,8 +172,6 @@ class PlanAction(ActionBase):
             return planning.stop(str(e), **e.returned)
         except AnsibleFilterError as e:
             return planning.stop(str(e.message))
-        except ReadFailed as e:
-            return planning.stop(str(e))
         return planning.done()
 
     def plan(self, planning, args):
