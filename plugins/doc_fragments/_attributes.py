@@ -5,54 +5,60 @@
 
 # This doc fragment is private to the collection: it may change in any release.
 
+# A module extends the fragment of its kind, which says what the attributes mean for it: DOCUMENTATION for the modules
+# that write files on the controller and call no AWS API, AWS_WRITES for those that may change AWS resources, AWS_INFO for
+# those that only read them. ACTION_GROUP adds the membership of group/mfa.aws.aws, CONTROLLER where the action runs. A
+# module gives the support levels its fragments do not give, and its own details.
+
 from __future__ import annotations
 
 
 class ModuleDocFragment:
 
-    # What each attribute means in this collection; every module extends this fragment.
+    # A module that writes files on the controller and calls no AWS API.
     DOCUMENTATION = r"""
 options: {}
 attributes:
   check_mode:
+    description: Can run in C(check_mode) and predict the change without writing any file.
+  diff_mode:
+    description: Returns what changed (or would change in C(check_mode)) in diff mode, never a secret.
+  idempotent:
+    description:
+      - A second run with the same arguments reports no change, as long as nothing else changed the files since.
+"""
+
+    # A module that may change AWS resources: full support of check mode, diff mode and idempotence unless the module says
+    # otherwise.
+    AWS_WRITES = r"""
+options: {}
+attributes:
+  check_mode:
     description: Can run in C(check_mode) and predict the change without making any write call to AWS.
+    support: full
   diff_mode:
     description: Returns what changed (or would change in C(check_mode)) when in diff mode, never a secret.
+    support: full
   idempotent:
     description:
       - When run twice in a row outside check mode with the same arguments, the second run reports no change.
       - This assumes that nothing else changed the resources in between.
-"""
-
-    # A module that may change what it manages: full support of check mode, diff mode and idempotence (a module says
-    # otherwise, or adds details, in attributes of its own).
-    WRITES = r"""
-options: {}
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
     support: full
 """
 
-    # A module that only reads.
-    INFO_MODULE = r"""
+    # A module that only reads AWS resources.
+    AWS_INFO = r"""
 options: {}
 attributes:
   check_mode:
+    description: Runs in C(check_mode) as in a normal run, since it only reads.
     support: full
-    details:
-      - This action does not modify state.
   diff_mode:
+    description: Returns no diff, since it changes nothing.
     support: N/A
-    details:
-      - This action does not modify state.
   idempotent:
+    description: Changes nothing, so a second run reports no change either.
     support: full
-    details:
-      - This action does not modify state.
 """
 
     # A module of the action group group/mfa.aws.aws.
@@ -74,6 +80,7 @@ options: {}
 attributes:
   action:
     support: full
+    description: Runs on the controller through an action plugin.
   async:
     support: none
     description: Does not support C(async).

@@ -10,10 +10,22 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # The options every plan action of the enroll role has (mfa.aws.plan_enrollment, plan_rotation, plan_removal): the
-    # account's lock, the run's claim on the devices it creates, and the options that go on to mfa.aws.seed_store.
+    # What every plan action of the enroll role has (mfa.aws.plan_enrollment, plan_rotation, plan_removal): where it runs,
+    # the account it plans for, the account's lock, the run's claim on the devices it creates, and the options that go on
+    # to mfa.aws.seed_store.
     DOCUMENTATION = r"""
+attributes:
+  action:
+    description: Runs on the controller through an action plugin, which runs the actions of the modules it reads with.
+notes:
+  - The reads get the connection options of this task (C(group/mfa.aws.aws) in C(module_defaults)); C(module_defaults) set by
+    name for the modules it reads with do not apply to them.
 options:
+  account_id:
+    description:
+      - The account the run is meant for; other credentials stop the run before any store is read.
+    type: str
+    required: true
   lock:
     description:
       - Take the account's lock first, as M(mfa.aws.account_lock) does with these options and O(account_id), so that no

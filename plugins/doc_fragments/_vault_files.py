@@ -10,8 +10,17 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # The options of the modules that write ansible-vault encrypted files of seeds on the controller.
+    # The options, attributes and notes of the modules that write ansible-vault encrypted files of seeds on the controller.
     DOCUMENTATION = r"""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+notes:
+  - Run the task with C(no_log=true) when it receives seeds, as the examples do.
 options:
   vault_id:
     description:

@@ -71,24 +71,16 @@ attributes:
     support: full
     details:
       - Always reports no change.
-  action:
-    support: full
-    description: Runs on the controller through an action plugin.
-  async:
-    support: none
-    description: Does not support C(async).
   platform:
-    support: full
     platforms: posix
     description: Runs on the controller, whatever the target host; needs C(fcntl.flock).
-extends_documentation_fragment:
-  - mfa.aws._attributes
 notes:
   - The lock keeps runs of one controller, or of controllers that share the seed directory, apart. Runs on hosts that share no disk (AWX
     execution nodes with Secrets Manager or SSM stores) are kept apart by the tag that every device created by the
     P(mfa.aws.enroll#role) role carries (C(mfa.aws/run)); no run deletes a device that another live run created and has not stored yet.
 seealso:
   - module: mfa.aws.seed_vault_file
+extends_documentation_fragment: [mfa.aws._attributes, mfa.aws._attributes.CONTROLLER]
 """
 
 EXAMPLES = r"""

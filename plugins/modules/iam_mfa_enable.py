@@ -162,13 +162,6 @@ attributes:
     details:
       - O(state=present) and O(state=absent) are idempotent.
       - O(state=resynced) is never idempotent, it resynchronises the device and reports a change on every run.
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.WRITES
-  - mfa.aws._attributes.ACTION_GROUP
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 seealso:
   - module: mfa.aws.iam_virtual_mfa
   - module: mfa.aws.iam_mfa_info
@@ -180,6 +173,8 @@ seealso:
   - name: Resynchronizing virtual and hardware MFA devices
     description: When and how AWS resynchronises a device.
     link: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_sync.html
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

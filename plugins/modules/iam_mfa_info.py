@@ -112,13 +112,6 @@ options:
       - With V(0) the module asks for the report once and fails if AWS has not finished it.
     type: int
     default: 60
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.INFO_MODULE
-  - mfa.aws._attributes.ACTION_GROUP
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 seealso:
   - module: mfa.aws.iam_virtual_mfa
   - module: mfa.aws.iam_mfa_enable
@@ -129,6 +122,8 @@ seealso:
   - name: Enable a virtual MFA device for your AWS account root user
     description: The console steps that enable MFA for the root user.
     link: https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html
+extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

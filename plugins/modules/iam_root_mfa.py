@@ -49,13 +49,6 @@ notes:
   - Without MFA and without password, nobody can sign in as the member account's root user; with a password left, the
     root user can sign in with the password alone. Delete the root password too (root access management) when retiring
     the root credentials.
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.WRITES
-  - mfa.aws._attributes.ACTION_GROUP
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   idempotent:
     support: partial
@@ -68,6 +61,8 @@ seealso:
   - name: Perform a privileged task on an AWS Organizations member account
     description: Root sessions and their task policies.
     link: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user-privileged-task.html
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -37,13 +37,6 @@ notes:
   - C(sts:AssumeRoot) has no global endpoint; without O(region), the session is opened in C(us-east-1).
   - Centralised root access is enabled once per organisation, in the IAM console (Root access management) or with
     C(aws iam enable-organizations-root-credentials-management) and C(aws iam enable-organizations-root-sessions).
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.INFO_MODULE
-  - mfa.aws._attributes.ACTION_GROUP
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 seealso:
   - module: mfa.aws.iam_root_mfa
   - module: mfa.aws.iam_mfa_info
@@ -53,6 +46,8 @@ seealso:
   - name: AssumeRoot
     description: The STS call that opens a root session.
     link: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html
+extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

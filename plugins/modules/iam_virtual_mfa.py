@@ -146,14 +146,6 @@ attributes:
     support: full
     details:
       - In check mode, a device that would be created has no serial number and no seed yet.
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.WRITES
-  - mfa.aws._attributes.ACTION_GROUP
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.tags
-  - amazon.aws.boto3
 seealso:
   - module: mfa.aws.iam_mfa_enable
   - module: mfa.aws.iam_mfa_info
@@ -165,6 +157,8 @@ seealso:
   - name: Assigning a virtual MFA device
     description: How virtual MFA devices work for IAM users.
     link: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_virtual.html
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.tags, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

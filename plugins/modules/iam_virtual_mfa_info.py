@@ -39,16 +39,11 @@ options:
       - Read the tags of each device returned, one C(ListMFADeviceTags) call each.
     type: bool
     default: true
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.INFO_MODULE
-  - mfa.aws._attributes.ACTION_GROUP
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 seealso:
   - module: mfa.aws.iam_mfa_info
   - module: mfa.aws.iam_virtual_mfa
+extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

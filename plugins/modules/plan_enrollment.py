@@ -34,11 +34,6 @@ options:
     type: list
     elements: str
     default: []
-  account_id:
-    description:
-      - The account the run is meant for; other credentials stop the run before any store is read.
-    type: str
-    required: true
   users:
     description:
       - The users to enroll. Empty means every user of the account without MFA.
@@ -61,15 +56,6 @@ options:
       - The two consecutive codes each person typed, by user name, for a delivery without a seed store (V(qr_png) alone).
     type: dict
     default: {}
-extends_documentation_fragment:
-  - mfa.aws._plans
-  - mfa.aws._attributes
-  - mfa.aws._attributes.WRITES
-  - mfa.aws._attributes.ACTION_GROUP
-  - mfa.aws._attributes.CONTROLLER
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   diff_mode:
     support: full
@@ -77,11 +63,7 @@ attributes:
       - Shows each user's MFA before the run, and after it the device each user gets (its serial number) and where its
         seed goes, store by store; never a seed or a code. In diff mode the task reports changed when the plan changes
         something, so that Ansible shows the diff.
-  action:
-    description: Runs on the controller through an action plugin, which runs the actions of the modules it reads with.
 notes:
-  - The reads get the connection options of this task (C(group/mfa.aws.aws) in C(module_defaults)); C(module_defaults) set for
-    M(mfa.aws.iam_mfa_info), M(mfa.aws.seed_store) or M(mfa.aws.iam_virtual_mfa_info) by name do not apply to them.
   - Needs the IAM permissions of M(mfa.aws.iam_mfa_info), of the stores of O(delivery), and C(iam:ListMFADeviceTags) when a
     device of this plan has no stored seed.
 seealso:
@@ -89,6 +71,8 @@ seealso:
     plugin_type: filter
   - module: mfa.aws.iam_mfa_info
   - module: mfa.aws.seed_store
+extends_documentation_fragment: [mfa.aws._plans, mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
+                                 mfa.aws._attributes.CONTROLLER, amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

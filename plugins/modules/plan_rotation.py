@@ -33,11 +33,6 @@ options:
     type: list
     elements: str
     default: []
-  account_id:
-    description:
-      - The account the run is meant for; other credentials stop the run before any store is read.
-    type: str
-    required: true
   users:
     description:
       - The users whose managed device to rotate. Empty means every user whose seed is stored.
@@ -66,23 +61,10 @@ options:
     description:
       - How many seconds to wait for AWS to finish the credential report (O(mfa.aws.iam_mfa_info#module:report_timeout)).
     type: int
-extends_documentation_fragment:
-  - mfa.aws._plans
-  - mfa.aws._attributes
-  - mfa.aws._attributes.WRITES
-  - mfa.aws._attributes.ACTION_GROUP
-  - mfa.aws._attributes.CONTROLLER
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   diff_mode:
     support: none
-  action:
-    description: Runs on the controller through an action plugin, which runs the actions of the modules it reads with.
 notes:
-  - The reads get the connection options of this task (C(group/mfa.aws.aws) in C(module_defaults)); C(module_defaults) set for
-    M(mfa.aws.iam_mfa_info), M(mfa.aws.seed_store) or M(mfa.aws.iam_virtual_mfa_info) by name do not apply to them.
   - Needs the IAM permissions of M(mfa.aws.iam_mfa_info), of the stores of O(delivery), and C(iam:ListMFADeviceTags) when a
     device of this plan has no stored seed.
 seealso:
@@ -91,6 +73,8 @@ seealso:
   - module: mfa.aws.plan_enrollment
   - module: mfa.aws.iam_mfa_info
   - module: mfa.aws.seed_store
+extends_documentation_fragment: [mfa.aws._plans, mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
+                                 mfa.aws._attributes.CONTROLLER, amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -77,16 +77,7 @@ attributes:
     support: full
     details:
       - The diff shows the users and the serial numbers of their devices, never a seed or a URI.
-  idempotent:
-    support: full
-  action:
-    description: Runs on the controller through an action plugin.
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.CONTROLLER
-  - mfa.aws._vault_files
 notes:
-  - Run the task with C(no_log=true) when it receives seeds, as the examples do.
   - A user's files are written again when one of them has another mode than O(mode).
   - The vault secret of the run decrypts every seed it encrypted; never hand it to the people the QR codes are for. Show each
     person their QR code straight from C(ansible-vault decrypt --output -) (see the examples), and keep no decrypted PNG
@@ -102,6 +93,7 @@ seealso:
   - name: Key URI format
     description: The C(otpauth://) URI format of authenticator apps.
     link: https://github.com/google/google-authenticator/wiki/Key-Uri-Format
+extends_documentation_fragment: [mfa.aws._attributes, mfa.aws._attributes.CONTROLLER, mfa.aws._vault_files]
 """
 
 EXAMPLES = r"""

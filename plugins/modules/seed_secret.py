@@ -138,13 +138,6 @@ attributes:
     support: full
     details:
       - The diff shows the serial number, C(created) time and previous serial number of each entry read or written, never a seed.
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.WRITES
-  - mfa.aws._attributes.ACTION_GROUP
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 seealso:
   - module: mfa.aws.seed_vault_file
   - module: mfa.aws.iam_virtual_mfa
@@ -156,6 +149,8 @@ seealso:
   - name: SSM Parameter Store SecureString parameters and KMS
     description: How Parameter Store encrypts C(SecureString) parameters.
     link: https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -119,14 +119,6 @@ options:
         C(session_token)). By default the connection options of the task apply.
     type: dict
     default: {}
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.WRITES
-  - mfa.aws._attributes.ACTION_GROUP
-  - mfa.aws._attributes.CONTROLLER
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 attributes:
   diff_mode:
     support: full
@@ -145,6 +137,8 @@ seealso:
   - module: mfa.aws.seed_vault_file
   - module: mfa.aws.seed_secret
   - module: mfa.aws.seed_qr_code
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP, mfa.aws._attributes.CONTROLLER,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -71,16 +71,7 @@ attributes:
     support: full
     details:
       - The diff shows the serial number and creation time of each entry, never a seed.
-  idempotent:
-    support: full
-  action:
-    description: Runs on the controller through an action plugin.
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.CONTROLLER
-  - mfa.aws._vault_files
 notes:
-  - Run the task with C(no_log=true) when it receives seeds, as the examples do.
   - Read the file with M(ansible.builtin.include_vars) and its C(name) option, since user names can contain characters that
     variable names cannot.
 seealso:
@@ -89,6 +80,7 @@ seealso:
   - plugin: mfa.aws.totp
     plugin_type: lookup
   - module: ansible.builtin.include_vars
+extends_documentation_fragment: [mfa.aws._attributes, mfa.aws._attributes.CONTROLLER, mfa.aws._vault_files]
 """
 
 EXAMPLES = r"""

@@ -50,18 +50,13 @@ options:
 notes:
   - Like the other modules of this collection, this module runs in the worker process of a task on a local connection
     (see the collection's README); the credentials it returns stay in the controller's memory either way.
-extends_documentation_fragment:
-  - mfa.aws._attributes
-  - mfa.aws._attributes.INFO_MODULE
-  - mfa.aws._attributes.ACTION_GROUP
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
 seealso:
   - module: amazon.aws.sts_assume_role
   - name: AssumeRole
     description: The STS call that opens the session.
     link: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP,
+                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""
