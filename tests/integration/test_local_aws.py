@@ -71,6 +71,13 @@ def iam_client(fresh_aws: LocalAWS) -> Any:
     return fresh_aws.client("iam")
 
 
+@pytest.fixture(name="alice_device")
+def alice_with_a_device(iam: Any) -> tuple[str, str]:
+    """The IAM user alice and a virtual device named after her, not enabled yet: its serial number and seed."""
+    iam.create_user(UserName="alice")
+    return new_device(iam, "alice")
+
+
 # --- calls, accounts, admin API, CLI ---------------------------------------------------------------
 
 
@@ -198,9 +205,8 @@ def test_command_line_behaves_like_aws_from_afar_when_asked(tmp_path: Path) -> N
 # --- EnableMFADevice -------------------------------------------------------------------------------
 
 
-def test_enable_accepts_the_previous_and_current_code(iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_enable_accepts_the_previous_and_current_code(iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
 
     enable(iam, "alice", serial, seed)
 
@@ -209,9 +215,8 @@ def test_enable_accepts_the_previous_and_current_code(iam: Any) -> None:
     assert [(d["SerialNumber"], d["User"]["UserName"]) for d in assigned] == [(serial, "alice")]
 
 
-def test_enable_accepts_a_pair_that_started_two_windows_ago(iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_enable_accepts_a_pair_that_started_two_windows_ago(iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
 
     iam.enable_mfa_device(UserName="alice", SerialNumber=serial, **codes(seed, window() - 2))
 
@@ -230,9 +235,8 @@ def test_enable_accepts_a_pair_that_started_two_windows_ago(iam: Any) -> None:
         pytest.param(lambda seed, now: tuple(codes(pyotp.random_base32(), now - 1).values()), id="other-seed"),
     ],
 )
-def test_enable_refuses_invalid_codes_and_changes_nothing(iam: Any, make_pair: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_enable_refuses_invalid_codes_and_changes_nothing(iam: Any, make_pair: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     code1, code2 = make_pair(seed, window())
 
     with pytest.raises(ClientError) as refused:
@@ -245,9 +249,8 @@ def test_enable_refuses_invalid_codes_and_changes_nothing(iam: Any, make_pair: A
     assert [d["SerialNumber"] for d in unassigned] == [serial]
 
 
-def test_enable_refuses_a_pair_already_used_for_the_device(iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_enable_refuses_a_pair_already_used_for_the_device(iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     now = window()
     iam.enable_mfa_device(UserName="alice", SerialNumber=serial, **codes(seed, now - 1))
     iam.deactivate_mfa_device(UserName="alice", SerialNumber=serial)
@@ -261,10 +264,9 @@ def test_enable_refuses_a_pair_already_used_for_the_device(iam: Any) -> None:
     assert user_devices(iam, "alice") == [serial]
 
 
-def test_a_device_of_one_user_cannot_be_enabled_again(iam: Any) -> None:
-    iam.create_user(UserName="alice")
+def test_a_device_of_one_user_cannot_be_enabled_again(iam: Any, alice_device: tuple[str, str]) -> None:
     iam.create_user(UserName="bob")
-    serial, seed = new_device(iam, "alice")
+    serial, seed = alice_device
     now = window()
     iam.enable_mfa_device(UserName="alice", SerialNumber=serial, **codes(seed, now - 1))
 
@@ -279,9 +281,8 @@ def test_a_device_of_one_user_cannot_be_enabled_again(iam: Any) -> None:
     assert user_devices(iam, "alice") == [serial]
 
 
-def test_enable_refuses_unknown_devices_and_users(iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_enable_refuses_unknown_devices_and_users(iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     valid = codes(seed, window() - 1)
 
     with pytest.raises(ClientError) as unknown_virtual:
@@ -351,9 +352,8 @@ def test_invalid_hardware_token_seeds_are_refused(fresh_aws: LocalAWS) -> None:
 # --- deleting ----------------------------------------------------------------------------------------
 
 
-def test_an_assigned_device_cannot_be_deleted(iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_an_assigned_device_cannot_be_deleted(iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     enable(iam, "alice", serial, seed)
 
     with pytest.raises(ClientError) as conflict:
@@ -366,9 +366,8 @@ def test_an_assigned_device_cannot_be_deleted(iam: Any) -> None:
     assert not iam.list_virtual_mfa_devices()["VirtualMFADevices"]
 
 
-def test_a_user_with_mfa_cannot_be_deleted(iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_a_user_with_mfa_cannot_be_deleted(iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     enable(iam, "alice", serial, seed)
 
     with pytest.raises(ClientError) as conflict:
@@ -383,9 +382,8 @@ def test_a_user_with_mfa_cannot_be_deleted(iam: Any) -> None:
 # --- ListVirtualMFADevices -------------------------------------------------------------------------
 
 
-def test_listing_never_shows_seeds_or_qr_codes(iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_listing_never_shows_seeds_or_qr_codes(iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     other_seed = new_device(iam, "spare")[1]
     enable(iam, "alice", serial, seed)
     bodies: list[bytes] = []
@@ -424,9 +422,8 @@ def test_listing_pages_through_every_device_once_in_a_stable_order(iam: Any, cou
     assert [len(page) for page in pages] == [3, 3, 1] if count == 7 else [3, 3]
 
 
-def test_listing_filters_by_assignment_status(iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_listing_filters_by_assignment_status(iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     spare = new_device(iam, "spare")[0]
     enable(iam, "alice", serial, seed)
 
@@ -507,9 +504,8 @@ def test_device_tag_errors(iam: Any) -> None:
     assert len(iam.list_virtual_mfa_devices()["VirtualMFADevices"]) == 1
 
 
-def test_get_mfa_device_of_a_user(fresh_aws: LocalAWS, iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_get_mfa_device_of_a_user(fresh_aws: LocalAWS, iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     spare = new_device(iam, "spare")[0]
     enable(iam, "alice", serial, seed)
     hardware_seed = pyotp.random_base32()
@@ -531,9 +527,8 @@ def test_get_mfa_device_of_a_user(fresh_aws: LocalAWS, iam: Any) -> None:
     assert failures == ["NoSuchEntity"] * 3
 
 
-def test_get_mfa_device_defaults_to_the_calling_user(fresh_aws: LocalAWS, iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_get_mfa_device_defaults_to_the_calling_user(fresh_aws: LocalAWS, iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     enable(iam, "alice", serial, seed)
     key = iam.create_access_key(UserName="alice")["AccessKey"]
     alice_iam = botocore.session.get_session().create_client(
@@ -544,10 +539,9 @@ def test_get_mfa_device_defaults_to_the_calling_user(fresh_aws: LocalAWS, iam: A
     assert alice_iam.get_mfa_device(SerialNumber=serial)["UserName"] == "alice"
 
 
-def test_resync_checks_codes_like_enable(iam: Any) -> None:
-    iam.create_user(UserName="alice")
+def test_resync_checks_codes_like_enable(iam: Any, alice_device: tuple[str, str]) -> None:
     iam.create_user(UserName="bob")
-    serial, seed = new_device(iam, "alice")
+    serial, seed = alice_device
     now = window()
     iam.enable_mfa_device(UserName="alice", SerialNumber=serial, **codes(seed, now - 1))
 
@@ -565,9 +559,8 @@ def test_resync_checks_codes_like_enable(iam: Any) -> None:
 # --- credential report, account summary --------------------------------------------------------------
 
 
-def test_credential_report_starts_with_the_root_user(fresh_aws: LocalAWS, iam: Any) -> None:
-    iam.create_user(UserName="alice")
-    serial, seed = new_device(iam, "alice")
+def test_credential_report_starts_with_the_root_user(fresh_aws: LocalAWS, iam: Any, alice_device: tuple[str, str]) -> None:
+    serial, seed = alice_device
     enable(iam, "alice", serial, seed)
 
     with pytest.raises(ClientError) as not_yet:

@@ -10,15 +10,15 @@ import pyotp
 import pytest
 import yaml
 
+from helpers.seeds import ACCOUNT
+from helpers.seeds import SEEDS
 from helpers.steps import changes
 from helpers.steps import converge as steps_converge
 from local_aws import is_write
 
 MODULE = "mfa.aws.seed_secret"
-ACCOUNT = "123456789012"
 MEMBER = "111122223333"
 CENTRAL = "210987654321"
-SEEDS = {"alice": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "bob": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}
 NEW_SEED = "KRUGS4ZANFZSAYJAORSXG5BAONSWKZDA"
 ALL_SEEDS = list(SEEDS.values()) + [NEW_SEED]
 # The calls that read every entry of the account, and those that read back what a run wrote.

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from helpers.ansible_runner import module_result
-
-SERIAL = "arn:aws:iam::123456789012:mfa/{}"
-SEEDS = {"alice": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "bob": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}
+from helpers.seeds import SEEDS
+from helpers.seeds import SERIAL
+from helpers.seeds import read_stored
 
 
 def store_playbook(path: Path, users: list[str], remove: list[str] | None = None) -> str:
@@ -77,12 +77,8 @@ def test_merge_keeps_entries_and_remove_drops_only_the_named(ansible, vault, tmp
 def test_read_only_call_returns_serials_never_seeds(ansible, vault, tmp_path):
     path = tmp_path / "123456789012.yml"
     assert ansible.playbook(store_playbook(path, ["alice", "bob"]), env=vault).rc == 0
-    read = ansible.module("mfa.aws.seed_vault_file", {"path": str(path)}, verbosity=4, env=vault)
-    assert read.rc == 0, read.output
-    result = read.result
-    assert result["changed"] is False
-    assert result["stored"] == {"alice": SERIAL.format("alice"), "bob": SERIAL.format("bob")}
-    assert not any(seed in read.output for seed in SEEDS.values())
+    stored = read_stored(ansible, "mfa.aws.seed_vault_file", {"path": str(path)}, vault, SEEDS.values())
+    assert stored == {"alice": SERIAL.format("alice"), "bob": SERIAL.format("bob")}
 
 
 def test_seeds_read_back_give_the_codes_of_the_device(ansible, vault, tmp_path):

@@ -37,19 +37,39 @@ from .totp import is_valid_seed
 PREFIX = "/_local_aws/"
 
 Body = dict[str, Any]
+Handler = Callable[[EndpointState, Body], object]
+
+ROUTES: dict[tuple[str, str], Handler] = {}
 
 
-def _calls(state: EndpointState, _body: Body) -> object:
-    with state.lock:
-        return list(state.calls)
+def route(method: str, path: str) -> Callable[[Handler], Handler]:
+    """Serve the decorated handler at METHOD /_local_aws/PATH."""
+    def register(handler: Handler) -> Handler:
+        ROUTES[(method, path)] = handler
+        return handler
+    return register
 
 
+def _listing(attribute: str) -> Handler:
+    """A handler that answers what the endpoint's state holds in the list `attribute`, as it is now."""
+    def handler(state: EndpointState, _body: Body) -> object:
+        with state.lock:
+            return list(getattr(state, attribute))
+    return handler
+
+
+for _path, _attribute in (("calls", "calls"), ("issued-seeds", "issued_seeds"), ("issued-credentials", "issued_credentials")):
+    route("GET", _path)(_listing(_attribute))
+
+
+@route("POST", "calls/reset")
 def _reset_calls(state: EndpointState, _body: Body) -> object:
     with state.lock:
         state.calls.clear()
     return {}
 
 
+@route("POST", "faults")
 def _faults(state: EndpointState, body: Body) -> object:
     if "throttle" in body:
         throttle = body["throttle"]
@@ -67,6 +87,7 @@ def _faults(state: EndpointState, body: Body) -> object:
     return {}
 
 
+@route("POST", "hardware-tokens")
 def _hardware_token(state: EndpointState, body: Body) -> object:
     serial, seed = str(body["serial_number"]), str(body["base32_seed"])
     if serial.startswith("arn:"):
@@ -79,6 +100,7 @@ def _hardware_token(state: EndpointState, body: Body) -> object:
     return {}
 
 
+@route("POST", "passkeys")
 def _passkey(state: EndpointState, body: Body) -> object:
     account_id, user_name = str(body.get("account_id", DEFAULT_ACCOUNT_ID)), str(body["user_name"])
     serial = f"arn:aws:iam::{account_id}:u2f/user/{user_name}/{body.get('name', 'passkey')}-{secrets.token_hex(8).upper()}"
@@ -93,16 +115,7 @@ def _passkey(state: EndpointState, body: Body) -> object:
     return {"serial_number": serial}
 
 
-def _issued_seeds(state: EndpointState, _body: Body) -> object:
-    with state.lock:
-        return list(state.issued_seeds)
-
-
-def _issued_credentials(state: EndpointState, _body: Body) -> object:
-    with state.lock:
-        return list(state.issued_credentials)
-
-
+@route("POST", "root-mfa")
 def _root_mfa(state: EndpointState, body: Body) -> object:
     account_id = str(body.get("account_id", DEFAULT_ACCOUNT_ID))
     devices = [str(serial) for serial in body.get("devices") or [f"arn:aws:iam::{account_id}:mfa/root-account-mfa-device"]]
@@ -117,44 +130,32 @@ def _root_mfa(state: EndpointState, body: Body) -> object:
     return {}
 
 
+@route("GET", "root-mfa")
 def _root_devices(state: EndpointState, body: Body) -> object:
     with state.lock:
         return sorted(state.root_devices.get(str(body.get("account_id", DEFAULT_ACCOUNT_ID)), {}))
 
 
+@route("POST", "credential-report")
 def _credential_report(state: EndpointState, body: Body) -> object:
     with state.lock:
         state.report_max_age = float(body["max_age_seconds"])
     return {}
 
 
+@route("POST", "iam-enforcement")
 def _iam_enforcement(state: EndpointState, body: Body) -> object:
     with state.lock:
         state.enforce_iam = bool(body["enabled"])
     return {}
 
 
+@route("POST", "reset")
 def _reset(state: EndpointState, _body: Body) -> object:
     with state.lock:
         moto_api_backend.reset()
         state.reset()
     return {}
-
-
-ROUTES: dict[tuple[str, str], Callable[[EndpointState, Body], object]] = {
-    ("GET", "calls"): _calls,
-    ("POST", "calls/reset"): _reset_calls,
-    ("POST", "faults"): _faults,
-    ("POST", "hardware-tokens"): _hardware_token,
-    ("POST", "passkeys"): _passkey,
-    ("GET", "issued-seeds"): _issued_seeds,
-    ("GET", "issued-credentials"): _issued_credentials,
-    ("POST", "root-mfa"): _root_mfa,
-    ("GET", "root-mfa"): _root_devices,
-    ("POST", "credential-report"): _credential_report,
-    ("POST", "iam-enforcement"): _iam_enforcement,
-    ("POST", "reset"): _reset,
-}
 
 
 def _json(payload: object, status: int = 200) -> Response:
