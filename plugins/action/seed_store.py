@@ -19,6 +19,7 @@ from ansible_collections.mfa.aws.plugins.filter.enrollment import DELIVERIES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import SEED_STORES
 from ansible_collections.mfa.aws.plugins.filter.enrollment import current_seeds
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import STORE_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import connection_option_names
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
@@ -40,14 +41,7 @@ _OWN_OPTIONS = dict(
     copy=dict(type="bool", default=False),
     require_seeds=dict(type="list", elements="str", default=[]),
     account_id=dict(type="str"),
-    vault_file=dict(type="path"),
-    vault_id=dict(type="str"),
-    qr_dir=dict(type="path"),
-    issuer=dict(type="str", default="AWS"),
-    secret_prefix=dict(type="str", default="mfa-seeds"),
-    kms_key_id=dict(type="str", no_log=False),
-    secret_tags=dict(type="dict"),
-    store_credentials=dict(type="dict", default={}, no_log=True),
+    **STORE_OPTIONS,
 )
 
 

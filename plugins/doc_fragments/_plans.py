@@ -11,8 +11,9 @@ from __future__ import annotations
 class ModuleDocFragment:
 
     # What every plan action of the enroll role has (mfa.aws.plan_enrollment, plan_rotation, plan_removal): where it runs,
-    # the account it plans for, the account's lock, the run's claim on the devices it creates, and the options that go on
-    # to mfa.aws.seed_store.
+    # the account it plans for, the account's lock and the run's claim on the devices it creates; the options that go on
+    # to mfa.aws.seed_store are the fragment mfa.aws._seed_stores. Of delivery, users and name_format, each plan module
+    # says what they mean for it.
     DOCUMENTATION = r"""
 attributes:
   action:
@@ -20,7 +21,29 @@ attributes:
 notes:
   - The reads get the connection options of this task (C(group/mfa.aws.aws) in C(module_defaults)); C(module_defaults) set by
     name for the modules it reads with do not apply to them.
+  - Needs the IAM permissions of M(mfa.aws.iam_mfa_info) and of the stores of O(delivery).
+seealso:
+  - module: mfa.aws.iam_mfa_info
+  - module: mfa.aws.seed_store
 options:
+  delivery:
+    description:
+      - The seed stores of the run (C(enroll_delivery) of M(mfa.aws.enroll)), as O(mfa.aws.seed_store#module:stores) of
+        M(mfa.aws.seed_store).
+    type: list
+    elements: str
+    default: []
+  users:
+    description:
+      - The users of the plan.
+    type: list
+    elements: str
+    default: []
+  name_format:
+    description:
+      - The name of each user's virtual device, with C({user_name}) standing for the user's name.
+    type: str
+    default: '{user_name}'
   account_id:
     description:
       - The account the run is meant for; other credentials stop the run before any store is read.
@@ -66,41 +89,23 @@ options:
       - How long the claim of a run on another host on a device it created is honoured.
     type: int
     default: 900
-  vault_file:
-    description:
-      - The encrypted file of the V(vault_file) store (O(mfa.aws.seed_store#module:vault_file)).
-    type: path
   path:
     description:
       - The IAM path of the devices.
     type: str
     default: /
-  vault_id:
+"""
+
+    # What the plans that create devices have (mfa.aws.plan_enrollment, plan_rotation): the devices' tags, and the
+    # permission to read the tags of an enabled device whose seed no store holds.
+    DEVICES = r"""
+notes:
+  - Also needs C(iam:ListMFADeviceTags) when a device of this plan has no stored seed.
+options:
+  tags:
     description:
-      - The vault id whose secret encrypts the vault file and the QR codes (O(mfa.aws.seed_store#module:vault_id)).
-    type: str
-  qr_dir:
-    description:
-      - The directory of the V(qr_png) store (O(mfa.aws.seed_store#module:qr_dir)).
-    type: path
-  issuer:
-    description:
-      - The issuer that authenticator apps show for the QR codes (O(mfa.aws.seed_store#module:issuer)).
-    type: str
-  secret_prefix:
-    description:
-      - The name prefix of the secrets and parameters (O(mfa.aws.seed_store#module:secret_prefix)).
-    type: str
-  kms_key_id:
-    description:
-      - The KMS key of the secrets and parameters (O(mfa.aws.seed_store#module:kms_key_id)).
-    type: str
-  secret_tags:
-    description:
-      - Tags of the secrets and parameters (O(mfa.aws.seed_store#module:secret_tags)).
+      - Tags of the devices to create, beside the run's claim tags. A device that carries them counts as made by this plan,
+        as one with the C(mfa.aws/run) tag does.
     type: dict
-  store_credentials:
-    description:
-      - Credentials of a central account that holds the secrets and parameters (O(mfa.aws.seed_store#module:store_credentials)).
-    type: dict
+    default: {}
 """

@@ -154,7 +154,6 @@ notes:
     enabled for them before the run and after it.
 attributes:
   check_mode:
-    support: full
     details:
       - In check mode, the codes are checked for their format only, AWS checks them when the device is enabled.
   idempotent:
@@ -173,8 +172,8 @@ seealso:
   - name: Resynchronizing virtual and hardware MFA devices
     description: When and how AWS resynchronises a device.
     link: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_sync.html
-extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP, amazon.aws.common.modules,
+                                 amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

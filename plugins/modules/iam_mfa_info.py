@@ -122,8 +122,8 @@ seealso:
   - name: Enable a virtual MFA device for your AWS account root user
     description: The console steps that enable MFA for the root user.
     link: https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html
-extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP, amazon.aws.common.modules, amazon.aws.region.modules,
+                                 amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -61,8 +61,8 @@ seealso:
   - name: Perform a privileged task on an AWS Organizations member account
     description: Root sessions and their task policies.
     link: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user-privileged-task.html
-extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP, amazon.aws.common.modules,
+                                 amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

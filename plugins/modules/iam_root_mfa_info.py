@@ -46,8 +46,8 @@ seealso:
   - name: AssumeRoot
     description: The STS call that opens a root session.
     link: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html
-extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP, amazon.aws.common.modules, amazon.aws.region.modules,
+                                 amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

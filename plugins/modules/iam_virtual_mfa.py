@@ -143,7 +143,6 @@ notes:
     C(ListVirtualMFADevices) returns.
 attributes:
   check_mode:
-    support: full
     details:
       - In check mode, a device that would be created has no serial number and no seed yet.
 seealso:
@@ -157,8 +156,8 @@ seealso:
   - name: Assigning a virtual MFA device
     description: How virtual MFA devices work for IAM users.
     link: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_virtual.html
-extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.tags, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP, amazon.aws.common.modules,
+                                 amazon.aws.region.modules, amazon.aws.tags, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -42,8 +42,8 @@ options:
 seealso:
   - module: mfa.aws.iam_mfa_info
   - module: mfa.aws.iam_virtual_mfa
-extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP, amazon.aws.common.modules, amazon.aws.region.modules,
+                                 amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -31,26 +31,9 @@ options:
     description:
       - Where the seeds go (C(enroll_delivery) of M(mfa.aws.enroll)), as O(mfa.aws.seed_store#module:stores) of
         M(mfa.aws.seed_store); empty stops the run.
-    type: list
-    elements: str
-    default: []
   users:
     description:
       - The users to enroll. Empty means every user of the account without MFA.
-    type: list
-    elements: str
-    default: []
-  name_format:
-    description:
-      - The name of each user's virtual device, with C({user_name}) standing for the user's name.
-    type: str
-    default: '{user_name}'
-  tags:
-    description:
-      - Tags of the devices to create, beside the run's claim tags. A device that carries them counts as made by this plan,
-        as one with the C(mfa.aws/run) tag does.
-    type: dict
-    default: {}
   codes:
     description:
       - The two consecutive codes each person typed, by user name, for a delivery without a seed store (V(qr_png) alone).
@@ -58,21 +41,16 @@ options:
     default: {}
 attributes:
   diff_mode:
-    support: full
     details:
       - Shows each user's MFA before the run, and after it the device each user gets (its serial number) and where its
         seed goes, store by store; never a seed or a code. In diff mode the task reports changed when the plan changes
         something, so that Ansible shows the diff.
-notes:
-  - Needs the IAM permissions of M(mfa.aws.iam_mfa_info), of the stores of O(delivery), and C(iam:ListMFADeviceTags) when a
-    device of this plan has no stored seed.
 seealso:
   - plugin: mfa.aws.enrollment_plan
     plugin_type: filter
-  - module: mfa.aws.iam_mfa_info
-  - module: mfa.aws.seed_store
-extends_documentation_fragment: [mfa.aws._plans, mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
-                                 mfa.aws._attributes.CONTROLLER, amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._plans, mfa.aws._seed_stores, mfa.aws._plans.DEVICES, mfa.aws._attributes.AWS_WRITES,
+                                 mfa.aws._attributes.ACTION_GROUP, mfa.aws._attributes.CONTROLLER, amazon.aws.common.modules,
+                                 amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

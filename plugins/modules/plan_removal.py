@@ -30,22 +30,14 @@ options:
     description:
       - The seed stores (C(enroll_delivery) of M(mfa.aws.enroll)) whose seeds of O(users) are dropped, as
         O(mfa.aws.seed_store#module:stores) of M(mfa.aws.seed_store); empty stops the run.
-    type: list
-    elements: str
-    default: []
   users:
     description:
       - The users whose MFA devices and stored seeds to remove; empty stops the run.
       - A user whose IAM user is deleted already still has their stored seeds and unassigned devices removed.
-    type: list
-    elements: str
-    default: []
   name_format:
     description:
       - The name of each user's virtual device, with C({user_name}) standing for the user's name; the unassigned devices named
         C(<name>) and C(<name>-2) are the user's too.
-    type: str
-    default: '{user_name}'
   report_timeout:
     description:
       - How many seconds to wait for AWS to finish the credential report (O(mfa.aws.iam_mfa_info#module:report_timeout)).
@@ -53,15 +45,11 @@ options:
 attributes:
   diff_mode:
     support: none
-notes:
-  - Needs the IAM permissions of M(mfa.aws.iam_mfa_info) and of the stores of O(delivery).
 seealso:
   - plugin: mfa.aws.removal_plan
     plugin_type: filter
   - module: mfa.aws.plan_rotation
-  - module: mfa.aws.iam_mfa_info
-  - module: mfa.aws.seed_store
-extends_documentation_fragment: [mfa.aws._plans, mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
+extends_documentation_fragment: [mfa.aws._plans, mfa.aws._seed_stores, mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
                                  mfa.aws._attributes.CONTROLLER, amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 

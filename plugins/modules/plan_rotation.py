@@ -30,16 +30,10 @@ options:
     description:
       - The seed stores (C(enroll_delivery) of M(mfa.aws.enroll)), as O(mfa.aws.seed_store#module:stores) of M(mfa.aws.seed_store).
       - At least one of them must keep seeds the run can read back; a rotation stores each new seed beside the old one there.
-    type: list
-    elements: str
-    default: []
   users:
     description:
       - The users whose managed device to rotate. Empty means every user whose seed is stored.
       - A user named here whose enabled device of this plan has no stored seed gets a new device in its place.
-    type: list
-    elements: str
-    default: []
   max_age_days:
     description:
       - Rotate a device whose stored seed is at least this many days old; V(0) rotates every chosen device.
@@ -49,14 +43,6 @@ options:
     description:
       - The name of each user's virtual device, with C({user_name}) standing for the user's name; a new device takes the one of
         the names C(<name>) and C(<name>-2) that the old one does not have.
-    type: str
-    default: '{user_name}'
-  tags:
-    description:
-      - Tags of the devices to create, beside the run's claim tags. A device that carries them counts as made by this plan,
-        as one with the C(mfa.aws/run) tag does.
-    type: dict
-    default: {}
   report_timeout:
     description:
       - How many seconds to wait for AWS to finish the credential report (O(mfa.aws.iam_mfa_info#module:report_timeout)).
@@ -64,17 +50,13 @@ options:
 attributes:
   diff_mode:
     support: none
-notes:
-  - Needs the IAM permissions of M(mfa.aws.iam_mfa_info), of the stores of O(delivery), and C(iam:ListMFADeviceTags) when a
-    device of this plan has no stored seed.
 seealso:
   - plugin: mfa.aws.rotation_plan
     plugin_type: filter
   - module: mfa.aws.plan_enrollment
-  - module: mfa.aws.iam_mfa_info
-  - module: mfa.aws.seed_store
-extends_documentation_fragment: [mfa.aws._plans, mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
-                                 mfa.aws._attributes.CONTROLLER, amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._plans, mfa.aws._seed_stores, mfa.aws._plans.DEVICES, mfa.aws._attributes.AWS_WRITES,
+                                 mfa.aws._attributes.ACTION_GROUP, mfa.aws._attributes.CONTROLLER, amazon.aws.common.modules,
+                                 amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

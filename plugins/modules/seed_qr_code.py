@@ -69,12 +69,10 @@ options:
     default: []
 attributes:
   check_mode:
-    support: full
     details:
       - Also fails, writing nothing, when the files could not be written (no vault secret for O(vault_id), a directory that cannot
         be created or written).
   diff_mode:
-    support: full
     details:
       - The diff shows the users and the serial numbers of their devices, never a seed or a URI.
 notes:

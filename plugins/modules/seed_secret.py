@@ -131,11 +131,9 @@ notes:
     jittered backoff.
 attributes:
   check_mode:
-    support: full
     details:
       - In check mode the entries are read, and nothing is written.
   diff_mode:
-    support: full
     details:
       - The diff shows the serial number, C(created) time and previous serial number of each entry read or written, never a seed.
 seealso:
@@ -149,8 +147,8 @@ seealso:
   - name: SSM Parameter Store SecureString parameters and KMS
     description: How Parameter Store encrypts C(SecureString) parameters.
     link: https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html
-extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP, amazon.aws.common.modules,
+                                 amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

@@ -83,45 +83,8 @@ options:
     description:
       - The AWS account the seeds belong to. Required for V(secretsmanager), V(ssm) and V(qr_png).
     type: str
-  vault_file:
-    description:
-      - The encrypted file of the V(vault_file) store (O(mfa.aws.seed_vault_file#module:path)).
-    type: path
-  vault_id:
-    description:
-      - The vault id whose secret encrypts the vault file and the QR codes. By default the first secret of the run.
-    type: str
-  qr_dir:
-    description:
-      - The directory of the V(qr_png) store (O(mfa.aws.seed_qr_code#module:dir)).
-    type: path
-  issuer:
-    description:
-      - The issuer that authenticator apps show for the QR codes.
-    type: str
-    default: AWS
-  secret_prefix:
-    description:
-      - The name prefix of the secrets and parameters (O(mfa.aws.seed_secret#module:prefix)).
-    type: str
-    default: mfa-seeds
-  kms_key_id:
-    description:
-      - The KMS key of the secrets and parameters (O(mfa.aws.seed_secret#module:kms_key_id)).
-    type: str
-  secret_tags:
-    description:
-      - Tags of the secrets and parameters (O(mfa.aws.seed_secret#module:tags)).
-    type: dict
-  store_credentials:
-    description:
-      - Credentials of a central account that holds the secrets and parameters (C(access_key), C(secret_key),
-        C(session_token)). By default the connection options of the task apply.
-    type: dict
-    default: {}
 attributes:
   diff_mode:
-    support: full
     details:
       - The diff of each store, never a seed.
   action:
@@ -137,8 +100,8 @@ seealso:
   - module: mfa.aws.seed_vault_file
   - module: mfa.aws.seed_secret
   - module: mfa.aws.seed_qr_code
-extends_documentation_fragment: [mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP, mfa.aws._attributes.CONTROLLER,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._seed_stores, mfa.aws._attributes.AWS_WRITES, mfa.aws._attributes.ACTION_GROUP,
+                                 mfa.aws._attributes.CONTROLLER, amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

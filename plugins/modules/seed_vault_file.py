@@ -65,10 +65,7 @@ options:
     default: 300
     version_added: 0.2.0
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details:
       - The diff shows the serial number and creation time of each entry, never a seed.
 notes:

@@ -55,8 +55,8 @@ seealso:
   - name: AssumeRole
     description: The STS call that opens the session.
     link: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
-extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP,
-                                 amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3]
+extends_documentation_fragment: [mfa.aws._attributes.AWS_INFO, mfa.aws._attributes.ACTION_GROUP, amazon.aws.common.modules, amazon.aws.region.modules,
+                                 amazon.aws.boto3]
 """
 
 EXAMPLES = r"""

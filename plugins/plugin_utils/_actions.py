@@ -33,6 +33,20 @@ VAULT_FILE_OPTIONS = dict(
 )
 
 
+# The options of the seed stores, which mfa.aws.seed_store takes and the plan actions pass on to it as they are (doc
+# fragment mfa.aws._seed_stores).
+STORE_OPTIONS = dict(
+    vault_file=dict(type="path"),
+    vault_id=dict(type="str"),
+    qr_dir=dict(type="path"),
+    issuer=dict(type="str", default="AWS"),
+    secret_prefix=dict(type="str", default="mfa-seeds"),
+    kms_key_id=dict(type="str", no_log=False),
+    secret_tags=dict(type="dict"),
+    store_credentials=dict(type="dict", default={}, no_log=True),
+)
+
+
 class SecretsAction(ActionBase):
     """An action plugin that writes seeds to vault-encrypted files on the controller: an unexpected error never shows its
     text.

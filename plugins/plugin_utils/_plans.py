@@ -21,24 +21,13 @@ from ansible_collections.mfa.aws.plugins.filter.enrollment import other_account
 from ansible_collections.mfa.aws.plugins.filter.enrollment import seedless_devices
 from ansible_collections.mfa.aws.plugins.plugin_utils._account_lock import DEFAULT_STALE_AFTER
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import CONNECTION_OPTIONS
+from ansible_collections.mfa.aws.plugins.plugin_utils._actions import STORE_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import given
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import own_arguments
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import run_action
 
-# The options that go on to mfa.aws.seed_store as they are.
-STORE_OPTIONS = dict(
-    vault_file=dict(type="path"),
-    vault_id=dict(type="str"),
-    qr_dir=dict(type="path"),
-    issuer=dict(type="str"),
-    secret_prefix=dict(type="str"),
-    kms_key_id=dict(type="str", no_log=False),
-    secret_tags=dict(type="dict"),
-    store_credentials=dict(type="dict", no_log=True),
-)
-
-# The options of every plan action: the stores' (above), where the seeds go, the account and its users, the account's
+# The options of every plan action: the stores' (STORE_OPTIONS), where the seeds go, the account and its users, the account's
 # lock, the run's claim on the devices it creates, and the devices' names and IAM path.
 PLAN_OPTIONS = dict(
     STORE_OPTIONS,

@@ -14,6 +14,8 @@ from ansible_collections.mfa.aws.tests.unit.utils.constants import ACCOUNT
 
 # The connection options of amazon.aws that a plan's task gets; they go on to every read.
 CONNECTION = {"access_key": "AKIAEXAMPLE", "secret_key": "example-secret", "session_token": "example-token"}
+# The defaults of the store options (doc fragment mfa.aws._seed_stores), which a plan passes on to mfa.aws.seed_store.
+STORE_DEFAULTS = {"issuer": "AWS", "secret_prefix": "mfa-seeds", "store_credentials": {}}
 
 
 class Reads:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ansible_collections.mfa.aws.plugins.action import plan_enrollment
 from ansible_collections.mfa.aws.tests.unit.utils.constants import ACCOUNT
 from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import CONNECTION as PLAN_CONNECTION
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import STORE_DEFAULTS
 from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import Reads as ActionReads
 from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import run_plan
 from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import vault_file_args
@@ -46,7 +47,8 @@ def test_the_plan_is_the_result_of_two_reads_and_changes_nothing():
     assert reads.names() == ["mfa.aws.iam_mfa_info", "mfa.aws.seed_store"]
     info, store = reads.calls[0][1], reads.calls[1][1]
     assert info == dict(CONNECTION, user_names=[], confirm_without_mfa=True, virtual_devices=True, credential_report=False)
-    assert store == dict(CONNECTION, stores=["vault_file"], check_writable=True, account_id=ACCOUNT, vault_file=f"/seeds/{ACCOUNT}.yml")
+    assert store == dict(CONNECTION, **STORE_DEFAULTS, stores=["vault_file"], check_writable=True, account_id=ACCOUNT,
+                         vault_file=f"/seeds/{ACCOUNT}.yml")
 
 
 def test_a_stored_seed_is_reused_and_the_store_options_go_to_the_stores():
@@ -58,7 +60,7 @@ def test_a_stored_seed_is_reused_and_the_store_options_go_to_the_stores():
     assert [entry["user_name"] for entry in result["reuse"]] == ["alice"] and result["new_users"] == [] and result["stored"] == stored
     store = reads.calls[1][1]
     assert store["stores"] == ["vault_file", "secretsmanager"] and store["secret_prefix"] == "team/mfa" and store["vault_id"] == "mfa"
-    assert store["store_credentials"] == {"access_key": "AKIACENTRAL"} and "issuer" not in store
+    assert store["store_credentials"] == {"access_key": "AKIACENTRAL"} and store["issuer"] == STORE_DEFAULTS["issuer"]
     assert reads.calls[0][1]["user_names"] == ["alice"] and reads.calls[0][1]["confirm_without_mfa"] is False
 
 

@@ -15,6 +15,7 @@ from ansible_collections.mfa.aws.plugins.action import plan_removal
 from ansible_collections.mfa.aws.plugins.action import plan_rotation
 from ansible_collections.mfa.aws.tests.unit.utils.constants import ACCOUNT
 from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import CONNECTION
+from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import STORE_DEFAULTS
 from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import Reads as ActionReads
 from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import run_plan
 from ansible_collections.mfa.aws.tests.unit.utils.plan_actions import vault_file_args
@@ -69,7 +70,7 @@ def test_the_rotation_plan_takes_the_lock_reads_the_account_and_its_stores_and_n
     assert reads.names() == ["mfa.aws.account_lock", "mfa.aws.iam_mfa_info", "mfa.aws.seed_store"]
     assert reads.calls[0][1] == dict(LOCK, account_id=ACCOUNT)
     assert reads.calls[1][1] == dict(CONNECTION, virtual_devices=True, report_timeout=120)
-    assert reads.calls[2][1] == dict(CONNECTION, stores=["vault_file", "qr_png"], check_writable=True, account_id=ACCOUNT,
+    assert reads.calls[2][1] == dict(CONNECTION, **STORE_DEFAULTS, stores=["vault_file", "qr_png"], check_writable=True, account_id=ACCOUNT,
                                      vault_file=f"/seeds/{ACCOUNT}.yml", qr_dir="/qr")
     assert result["lock"] == {"held": True, "run_id": "ctl:7:8", "path": LOCK["path"]}
     assert result["starting"] == result["enable_users"] == ["alice"] and result["rotating"] == ["alice", "alice"]
