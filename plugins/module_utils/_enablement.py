@@ -7,10 +7,12 @@
 
 Private to this collection: the names here may change in any release.
 
-``plan`` decides what a device needs for its user (enable, deactivate or nothing) and ``apply`` does it, for the single
-form (``ensure_one``, which reads the user's devices, ListMFADevices, and returns them) and for each item of a batch
-(``ensure_all``, which reads whom the account's virtual devices are enabled for, ListVirtualMFADevices, once). The codes
-come from the task or are computed from the device's seed right before each call; no message built here holds either.
+One code path: ``plan`` decides what a device needs for its user (enable, deactivate or nothing) and ``apply`` does it,
+item after item, in ``ensure_items``. The single form (``ensure_one``) is a batch of one item whose owner is read from its
+user's devices (ListMFADevices), which it returns; a batch (``ensure_all``) reads whom the account's virtual devices are
+enabled for (ListVirtualMFADevices) once, or enables them at once (``ensure_items_concurrently``). State resynced is the
+single form's alone (``resync``). The codes come from the task or are computed from the device's seed right before each
+call; no message built here holds either.
 """
 
 from __future__ import annotations
@@ -197,32 +199,6 @@ def apply(client, check_mode, action, user_name, serial_number, codes, timeout=V
     return True
 
 
-def ensure_enabled(client, check_mode, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
-    codes = codes if isinstance(codes, Codes) else Codes(codes)
-    devices = list_user_devices(client, user_name=user_name)
-    owner = user_name if find_device(devices, serial_number) is not None else None
-    action = plan("present", user_name, serial_number, owner, codes)
-    if action is None:
-        return build_result(False, user_name, serial_number, devices, devices)
-    if not apply(client, check_mode, action, user_name, serial_number, codes, timeout):
-        # AWS answered that the device was enabled for the user meanwhile: no change of this run.
-        devices = list_user_devices(client, user_name=user_name)
-        return build_result(False, user_name, serial_number, devices, devices)
-    enabled = dict(UserName=user_name, SerialNumber=serial_number, EnableDate=datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0))
-    return build_result(True, user_name, serial_number, devices, devices + [enabled])
-
-
-def ensure_deactivated(client, check_mode, user_name, serial_number):
-    devices = list_user_devices(client, user_name=user_name)
-    owner = user_name if find_device(devices, serial_number) is not None else None
-    action = plan("absent", user_name, serial_number, owner, Codes())
-    if action is None:
-        return build_result(False, user_name, serial_number, devices, devices)
-    apply(client, check_mode, action, user_name, serial_number, Codes())
-    remaining = [device for device in devices if device["SerialNumber"] != serial_number]
-    return build_result(True, user_name, serial_number, devices, remaining)
-
-
 def resync(client, check_mode, user_name, serial_number, codes, timeout=VISIBILITY_TIMEOUT):
     """ResyncMFADevice; with the seed, a pair AWS refuses (used already) is made again with the next window's codes."""
     codes = codes if isinstance(codes, Codes) else Codes(codes)
@@ -297,7 +273,7 @@ def enabled_among(items: list, owners: dict) -> dict:
     return enabled
 
 
-def ensure_items(client, check_mode, items, owners, listed=True, seen=None, timeout=VISIBILITY_TIMEOUT, offset=0):
+def ensure_items(client, check_mode, items, owners, listed=True, seen=None, timeout=VISIBILITY_TIMEOUT, offset=0, named=True):
     """Bring the items to their state, in order, and yield the entry of each in turn.
 
     owners is read_owners()'s answer and is kept up to date (as predicted in check mode), so each item
@@ -305,7 +281,8 @@ def ensure_items(client, check_mode, items, owners, listed=True, seen=None, time
     device is enabled straight away, and the first one AWS says is in use has read_owners() called then,
     once for the whole batch; seen (a dict) then receives that listing as "listing" and the serial numbers
     this run enabled before it as "enabled", from which the caller tells what was enabled before the run.
-    An error raised for an item names it; the entries yielded before it are those of the items done.
+    An error raised for an item names it (unless named is false: the single form's); the entries yielded before it are
+    those of the items done.
     """
     enabled_here = set()
     for index, item in enumerate(items):
@@ -330,6 +307,8 @@ def ensure_items(client, check_mode, items, owners, listed=True, seen=None, time
                     action = plan(item["state"], user_name, serial_number, owners.get(serial_number), codes)
                     changed = apply(client, check_mode, action, user_name, serial_number, codes, timeout) and action is not None
         except AnsibleIAMError as e:
+            if not named:
+                raise
             raise item_error(offset + index, user_name, e) from e
         if action is not None:
             owners[serial_number] = user_name if action == ENABLE else None
@@ -378,13 +357,23 @@ def ensure_items_concurrently(client, check_mode, items, owners, concurrency, ti
 
 def ensure_one(client, check_mode, params, timeout=VISIBILITY_TIMEOUT):
     """The single form: the device of params (user_name, serial_number, codes or base32_seed, state) for its user, with
-    the user's devices in the result."""
-    user_name, serial_number, codes = params["user_name"], params["serial_number"], codes_of(params)
-    if params["state"] == "present":
-        return ensure_enabled(client, check_mode, user_name, serial_number, codes, timeout)
-    if params["state"] == "absent":
-        return ensure_deactivated(client, check_mode, user_name, serial_number)
-    return resync(client, check_mode, user_name, serial_number, codes, timeout)
+    the user's devices in the result. States present and absent are a batch of one item (ensure_items) whose owner is
+    read from the user's devices."""
+    user_name, serial_number, state = params["user_name"], params["serial_number"], params["state"]
+    if state == "resynced":
+        return resync(client, check_mode, user_name, serial_number, codes_of(params), timeout)
+    devices = list_user_devices(client, user_name=user_name)
+    owners = {device["SerialNumber"]: user_name for device in devices}
+    entry = next(ensure_items(client, check_mode, [params], owners, timeout=timeout, named=False))
+    if not entry["changed"]:
+        if state == "present" and find_device(devices, serial_number) is None:
+            # AWS answered that the device was enabled for the user meanwhile: no change of this run.
+            devices = list_user_devices(client, user_name=user_name)
+        return build_result(False, user_name, serial_number, devices, devices)
+    if state == "absent":
+        return build_result(True, user_name, serial_number, devices, [device for device in devices if device["SerialNumber"] != serial_number])
+    enabled = dict(UserName=user_name, SerialNumber=serial_number, EnableDate=datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0))
+    return build_result(True, user_name, serial_number, devices, devices + [enabled])
 
 
 def ensure_all(client, check_mode, items, list_first, concurrency, timeout=VISIBILITY_TIMEOUT):

@@ -44,6 +44,12 @@ def writes(client):
     return [name for name in calls(client) if name in WRITES]
 
 
+def single(client, check_mode, serial_number, codes=(None, None), state="present"):
+    """The single form of the module for alice's device (states present and absent: a batch of one)."""
+    params = dict(user_name="alice", serial_number=serial_number, state=state, base32_seed=None, **dict(zip(enablement.CODE_OPTIONS, codes)))
+    return enablement.ensure_one(client, check_mode, params)
+
+
 def already_enabled_error():
     return botocore.exceptions.ClientError({"Error": {"Code": "EntityAlreadyExists", "Message": "in use"}}, "EnableMFADevice")
 
@@ -76,7 +82,7 @@ def test_good_arguments_have_no_problem(codes):
 def test_enabled_device_is_no_change_with_one_call_and_no_codes():
     client = fake_iam([listed(SERIAL), listed(TOKEN)])
 
-    result = enablement.ensure_enabled(client, False, "alice", SERIAL, (None, None))
+    result = single(client, False, SERIAL, (None, None))
 
     assert result == {
         "changed": False,
@@ -100,7 +106,7 @@ def test_enabling_without_codes_says_they_are_required():
     client = fake_iam()
 
     with pytest.raises(AnsibleIAMError) as raised:
-        enablement.ensure_enabled(client, False, "alice", SERIAL, (None, None))
+        single(client, False, SERIAL, (None, None))
 
     assert raised.value.message.startswith(f"authentication_code_1 and authentication_code_2 are required to enable MFA device {SERIAL} for user alice")
     assert writes(client) == []
@@ -110,7 +116,7 @@ def test_enabling_without_codes_says_they_are_required():
 def test_enabling_reads_once_and_writes_once(check_mode, expected_calls):
     client = fake_iam([listed(TOKEN)])
 
-    result = enablement.ensure_enabled(client, check_mode, "alice", SERIAL, CODES)
+    result = single(client, check_mode, SERIAL, CODES)
 
     assert result["changed"] is True
     assert result["diff"]["before"]["enabled"] is False and result["diff"]["after"]["enabled"] is True
@@ -122,7 +128,7 @@ def test_enabling_reads_once_and_writes_once(check_mode, expected_calls):
 def test_enabling_sends_the_codes():
     client = fake_iam()
 
-    enablement.ensure_enabled(client, False, "alice", TOKEN, CODES)
+    single(client, False, TOKEN, CODES)
 
     client.enable_mfa_device.assert_called_once_with(
         aws_retry=True, UserName="alice", SerialNumber=TOKEN, AuthenticationCode1=CODES[0], AuthenticationCode2=CODES[1]
@@ -134,7 +140,7 @@ def test_virtual_device_of_another_user_is_named():
     client.enable_mfa_device.side_effect = already_enabled_error()
 
     with pytest.raises(AnsibleIAMError) as raised:
-        enablement.ensure_enabled(client, False, "alice", SERIAL, CODES)
+        single(client, False, SERIAL, CODES)
 
     assert raised.value.message == (
         f"Failed to enable MFA device {SERIAL} for user alice: it is enabled for user bob, deactivate it there first (mfa.aws.iam_mfa_enable state=absent)"
@@ -147,7 +153,7 @@ def test_hardware_token_of_another_user_keeps_the_aws_error():
     client.enable_mfa_device.side_effect = already_enabled_error()
 
     with pytest.raises(AnsibleIAMError) as raised:
-        enablement.ensure_enabled(client, False, "alice", TOKEN, CODES)
+        single(client, False, TOKEN, CODES)
 
     assert raised.value.message == f"Failed to enable MFA device {TOKEN} for user alice (the device is enabled for a user already: deactivate it there first)"
     assert calls(client) == ["list_mfa_devices", "enable_mfa_device"]
@@ -156,7 +162,7 @@ def test_hardware_token_of_another_user_keeps_the_aws_error():
 def test_deactivating_a_device_that_is_not_enabled_is_no_change():
     client = fake_iam([listed(TOKEN)])
 
-    result = enablement.ensure_deactivated(client, False, "alice", SERIAL)
+    result = single(client, False, SERIAL, state="absent")
 
     assert result["changed"] is False
     assert "enable_date" not in result
@@ -168,7 +174,7 @@ def test_deactivating_a_device_that_is_not_enabled_is_no_change():
 def test_deactivating_an_enabled_device(check_mode, expected_writes):
     client = fake_iam([listed(SERIAL), listed(TOKEN)])
 
-    result = enablement.ensure_deactivated(client, check_mode, "alice", SERIAL)
+    result = single(client, check_mode, SERIAL, state="absent")
 
     assert result["changed"] is True
     assert [device["serial_number"] for device in result["mfa_devices"]] == [TOKEN]
