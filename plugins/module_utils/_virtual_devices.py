@@ -331,14 +331,6 @@ def ensure_one(client, check_mode, item):
     return next(ensure_devices(client, check_mode, [item], list_first=True, read_tags=True, labelled=False))
 
 
-def ensure_present(client, check_mode, path, name, tags, purge_tags):
-    return ensure_one(client, check_mode, dict(name=name, path=path, state="present", tags=tags, purge_tags=purge_tags))
-
-
-def ensure_absent(client, check_mode, path, name, force):
-    return ensure_one(client, check_mode, dict(name=name, path=path, state="absent", force=force))
-
-
 def ensure_all(client, check_mode, items, list_first, concurrency):
     """(the result of each item, None for an item not done; the first error, or None) of a batch.
 

@@ -45,6 +45,11 @@ def assigned(user_name="alice"):
     return {"SerialNumber": SERIAL, "User": {"UserName": user_name}, "EnableDate": datetime.datetime(2024, 6, 1, tzinfo=datetime.timezone.utc)}
 
 
+def single(client, check_mode, state="present", **options):
+    """The single form of the module for the device alice under /team/ (a batch of one)."""
+    return virtual_devices.ensure_one(client, check_mode, dict(name="alice", path="/team/", state=state, **options))
+
+
 def test_diff_view_keeps_only_the_public_keys():
     device = {"serial_number": SERIAL, "path": "/team/", "name": "alice", "user_name": None, "tags": {}, "enable_date": None, "base32_seed": SEED}
 
@@ -75,7 +80,7 @@ def test_plan_tags(current, tags, purge_tags, to_set, to_remove, after):
 def test_create_in_check_mode_writes_nothing_and_has_no_seed():
     client = fake_iam()
 
-    result = virtual_devices.ensure_present(client, True, "/team/", "alice", {"owner": "alice"}, True)
+    result = single(client, True, tags={"owner": "alice"}, purge_tags=True)
 
     assert result == {
         "changed": True,
@@ -87,7 +92,7 @@ def test_create_in_check_mode_writes_nothing_and_has_no_seed():
 def test_create_returns_the_seed_and_the_qr_code_once_and_nowhere_else():
     client = fake_iam()
 
-    result = virtual_devices.ensure_present(client, False, "/team/", "alice", {"owner": "alice"}, True)
+    result = single(client, False, tags={"owner": "alice"}, purge_tags=True)
 
     assert result["changed"] is True
     assert result["base32_seed"] == SEED
@@ -106,7 +111,7 @@ def test_create_returns_the_seed_and_the_qr_code_once_and_nowhere_else():
 def test_existing_device_with_its_tags_is_left_alone():
     client = fake_iam([assigned()], {"owner": "alice"})
 
-    result = virtual_devices.ensure_present(client, False, "/team/", "alice", {"owner": "alice"}, True)
+    result = single(client, False, tags={"owner": "alice"}, purge_tags=True)
 
     assert result["changed"] is False
     assert "base32_seed" not in result and "qr_code_png" not in result
@@ -119,7 +124,7 @@ def test_existing_device_with_its_tags_is_left_alone():
 def test_tag_changes_in_check_mode_are_predicted_without_writing():
     client = fake_iam([assigned()], {"owner": "alice", "old": "x"})
 
-    result = virtual_devices.ensure_present(client, True, "/team/", "alice", {"owner": "bob"}, True)
+    result = single(client, True, tags={"owner": "bob"}, purge_tags=True)
 
     assert result["changed"] is True
     assert result["diff"]["before"]["tags"] == {"owner": "alice", "old": "x"}
@@ -130,7 +135,7 @@ def test_tag_changes_in_check_mode_are_predicted_without_writing():
 def test_tag_changes_untag_then_tag():
     client = fake_iam([assigned()], {"owner": "alice", "old": "x"})
 
-    result = virtual_devices.ensure_present(client, False, "/team/", "alice", {"owner": "bob"}, True)
+    result = single(client, False, tags={"owner": "bob"}, purge_tags=True)
 
     assert result["virtual_mfa_device"]["tags"] == {"owner": "bob"}
     assert writes(client) == ["untag_mfa_device", "tag_mfa_device"]
@@ -141,7 +146,7 @@ def test_tag_changes_untag_then_tag():
 def test_absent_device_is_no_change():
     client = fake_iam()
 
-    assert virtual_devices.ensure_absent(client, False, "/team/", "alice", False) == {"changed": False, "diff": {"before": {}, "after": {}}}
+    assert single(client, False, state="absent", force=False) == {"changed": False, "diff": {"before": {}, "after": {}}}
     assert writes(client) == []
 
 
@@ -149,7 +154,7 @@ def test_deleting_an_assigned_device_without_force_names_the_user():
     client = fake_iam([assigned("bob")])
 
     with pytest.raises(AnsibleIAMError) as raised:
-        virtual_devices.ensure_absent(client, False, "/team/", "alice", False)
+        single(client, False, state="absent", force=False)
 
     assert raised.value.message == (
         f"virtual MFA device {SERIAL} is enabled for user bob: set force=true to deactivate it first, "
@@ -162,7 +167,7 @@ def test_deleting_an_assigned_device_without_force_names_the_user():
 def test_forced_delete_deactivates_first(check_mode, expected_writes):
     client = fake_iam([assigned("bob")], {"owner": "bob"})
 
-    result = virtual_devices.ensure_absent(client, check_mode, "/team/", "alice", True)
+    result = single(client, check_mode, state="absent", force=True)
 
     assert result["changed"] is True
     assert result["diff"] == {"before": {"serial_number": SERIAL, "path": "/team/", "name": "alice", "user_name": "bob", "tags": {"owner": "bob"}}, "after": {}}
