@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -214,24 +211,11 @@ def test_twin_hosts_are_found_when_the_first_host_of_the_play_skips_the_session(
     assert result.recap[first]["failed"] == 0 and result.recap["payments"]["failed"] == 1 and result.recap["payments-again"]["failed"] == 1
 
 
-def write_vault_file(fleet, name, entries):
-    """Replace an account's vault file with entries, encrypted with the fleet's vault secret."""
-    plain = fleet.seed_dir / "plain.yml"
-    plain.write_text(yaml.safe_dump(entries), encoding="utf-8")
-    target = fleet.seed_dir / f"{fleet.accounts[name]}.yml"
-    subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-vault"), "encrypt", "--vault-password-file", str(fleet.password),
-         "--output", str(target), str(plain)],
-        capture_output=True, check=True,
-    )
-    plain.unlink()
-
-
 def test_a_refused_enable_stops_the_run_with_the_hint(fleet, ansible):
     """A stored seed that does not belong to the unassigned device it names: AWS refuses the codes."""
     serial = fleet.iam("payments").create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]["SerialNumber"]
     fleet.seed_dir.mkdir(mode=0o700)
-    write_vault_file(fleet, "payments", {"alice": {"serial_number": serial, "base32_seed": pyotp.random_base32(), "created": "2026-01-01"}})
+    fleet.write_stored("payments", {"alice": {"serial_number": serial, "base32_seed": pyotp.random_base32(), "created": "2026-01-01"}})
 
     result = fleet.enroll(ansible, extra_vars={"enroll_users": ["alice"], "mfa_hosts": "payments"})
 
@@ -255,7 +239,7 @@ def test_verify_seeds_tells_a_wrong_seed_from_a_right_one(fleet, ansible):
 
     entries = fleet.stored("payments")
     entries["bob"]["base32_seed"] = pyotp.random_base32()
-    write_vault_file(fleet, "payments", entries)
+    fleet.write_stored("payments", entries)
     wrong = ansible.playbook(verify, inventory=fleet.inventory, extra_vars=extra, env=fleet.env)
     assert wrong.rc != 0
     assert "AWS refused codes from the stored seeds of bob" in wrong.output

@@ -4,16 +4,14 @@ and a run stopped between the primary store and its copies."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pyotp
 import pytest
 import yaml
 
 from helpers.fleet import Fleet, changed_hosts, iam_actions
+from helpers.seeds import decrypt
 
 USERS = ("alice", "bob")
 
@@ -46,11 +44,7 @@ def qr_entries(fleet, qr_dir, name="payments"):
     for path in sorted((qr_dir / fleet.accounts[name]).glob("*.yml")):
         assert path.stat().st_mode & 0o777 == 0o600
         assert (path.parent / f"{path.stem}.png.vault").read_bytes().startswith(b"$ANSIBLE_VAULT")
-        view = subprocess.run(
-            [str(Path(sys.executable).parent / "ansible-vault"), "view", "--vault-password-file", str(fleet.password), str(path)],
-            capture_output=True, text=True, check=True,
-        )
-        entries[path.stem] = yaml.safe_load(view.stdout)
+        entries[path.stem] = decrypt(path, fleet.env)
     return entries
 
 

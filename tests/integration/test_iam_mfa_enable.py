@@ -2,11 +2,15 @@
 then both again to show idempotence, with the resulting state read back with boto3."""
 from __future__ import annotations
 
+import stat
 import time
 
 import pyotp
 import pytest
 
+from helpers.ansible_runner import documented_example
+from helpers.fleet import REPO
+from helpers.seeds import decrypt
 from helpers.steps import STEPS, changes, iam_calls, iam_writes
 from helpers.steps import converge as steps_converge
 
@@ -245,48 +249,22 @@ def test_enrollment_survives_throttling(fresh_aws, ansible):
     assert user_devices(fresh_aws) == [TOKEN]
 
 
-ENROL_PLAY = """
-- name: Give a user a virtual MFA device, enabled with codes computed from its seed
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Create the device
-      mfa.aws.iam_virtual_mfa:
-        name: "{{ user }}"
-      register: device
-      no_log: true
-
-    - name: Enable it with two consecutive codes
-      mfa.aws.iam_mfa_enable:
-        user_name: "{{ user }}"
-        serial_number: "{{ device.serial_number }}"
-        authentication_code_1: "{{ codes[0] }}"
-        authentication_code_2: "{{ codes[1] }}"
-      vars:
-        codes: "{{ lookup('mfa.aws.totp', device.base32_seed, pair=true) }}"
-      when: device.base32_seed is defined
-      register: enabled
-      no_log: true
-
-    - name: The device is enabled for the user
-      ansible.builtin.assert:
-        that:
-          - enabled is changed
-          - enabled.mfa_devices | map(attribute='serial_number') | list == [device.serial_number]
-      no_log: true
-"""
-
-
 @pytest.mark.contract
 @pytest.mark.parametrize("verbosity", [0, 4])
-def test_enrollment_with_the_totp_lookup_keeps_seeds_out_of_the_output(fresh_aws, ansible, verbosity):
+def test_the_documented_enrollment_keeps_seeds_out_of_the_output(fresh_aws, ansible, vault, verbosity):
     fresh_aws.client("iam").create_user(UserName="alice")
     fresh_aws.reset_calls()
 
-    run = ansible.playbook(ENROL_PLAY, extra_vars={"user": "alice"}, verbosity=verbosity)
+    # mfa.aws.iam_virtual_mfa's first example: alice's device is created, its seed kept in a vault file and the device
+    # enabled with two codes the mfa.aws.totp lookup computes from the seed.
+    run = ansible.playbook(documented_example(REPO, "iam_virtual_mfa"), verbosity=verbosity, env=vault)
 
     assert run.rc == 0, run.output
-    assert run.recap["localhost"]["failed"] == 0
+    assert run.recap["localhost"]["failed"] == 0 and run.recap["localhost"]["changed"] == 3
     assert iam_calls(fresh_aws.calls()) == ["ListVirtualMFADevices", "CreateVirtualMFADevice", "ListMFADevices", "EnableMFADevice"]
     assert user_devices(fresh_aws) == [SERIAL]
+    stored = ansible.workdir / "mfa-seeds" / "alice.yml"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    entry = decrypt(stored, vault)["alice"]
+    assert entry["serial_number"] == SERIAL and entry["base32_seed"] in fresh_aws.issued_seeds()
     assert not [seed for seed in fresh_aws.issued_seeds() if seed in run.output], "a seed appears in the output"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import stat
 import struct
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -18,6 +16,8 @@ from helpers.ansible_runner import module_result
 from helpers.seeds import ACCOUNT
 from helpers.seeds import SEEDS
 from helpers.seeds import SERIAL
+from helpers.seeds import ansible_vault
+from helpers.seeds import decrypt
 from helpers.seeds import read_stored
 
 GROUPED = {"alice": "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP", "bob": "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ"}
@@ -39,15 +39,6 @@ def qr_playbook(directory: Path, users: list[str], remove: list[str] | None = No
                     # The registered result of a no_log task is whole; only its display is censored.
                     {"name": "public result", "ansible.builtin.set_fact": {"public_result": PUBLIC_RESULT}}]}]
     )
-
-
-def ansible_vault(*args: str, vault_env: dict[str, str]) -> bytes:
-    command = [str(Path(sys.executable).parent / "ansible-vault"), *args, "--vault-password-file", vault_env["ANSIBLE_VAULT_PASSWORD_FILE"]]
-    return subprocess.run(command, capture_output=True, check=True).stdout
-
-
-def decrypted_entry(path: Path, vault_env: dict[str, str]) -> dict:
-    return yaml.safe_load(ansible_vault("view", str(path), vault_env=vault_env))
 
 
 def decrypted_png(path: Path, vault_env: dict[str, str], tmp_path: Path) -> bytes:
@@ -147,7 +138,7 @@ def test_check_then_write_then_idempotent(ansible, vault, tmp_path):
     png = decrypted_png(png_path, vault, tmp_path)
     assert png.startswith(PNG_SIGNATURE)
     assert decode_qr(png) == expected_uri("alice")
-    entry = decrypted_entry(entry_path, vault)
+    entry = decrypt(entry_path, vault)
     assert entry == {
         "user_name": "alice",
         "serial_number": SERIAL.format("alice"),
@@ -185,7 +176,7 @@ def test_the_qr_code_gives_the_codes_of_the_seed(ansible, vault, tmp_path):
             f"otpauth://totp/ACME%20%26%20Co%20%2F%20Z%C3%BCrich:{user}@pay%20ments%20%28{ACCOUNT}%29"
             f"?secret={SEEDS[user]}&issuer=ACME%20%26%20Co%20%2F%20Z%C3%BCrich"
         )
-        assert decrypted_entry(files_of(directory, user)[1], vault)["otpauth_uri"] == uri
+        assert decrypt(files_of(directory, user)[1], vault)["otpauth_uri"] == uri
         codes = ansible.playbook(
             yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
                 {"name": "module under test", "ansible.builtin.set_fact": {

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pyotp
@@ -14,6 +12,7 @@ import yaml
 from helpers.ansible_runner import module_result
 from helpers.seeds import SEEDS
 from helpers.seeds import SERIAL
+from helpers.seeds import decrypt
 from helpers.seeds import read_stored
 
 
@@ -24,14 +23,6 @@ def store_playbook(path: Path, users: list[str], remove: list[str] | None = None
         [{"hosts": "localhost", "gather_facts": False,
           "tasks": [{"name": "module under test", "mfa.aws.seed_vault_file": task, "register": "module_result", "no_log": True}]}]
     )
-
-
-def decrypt(path: Path, vault_env: dict[str, str]) -> dict:
-    view = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-vault"), "view", "--vault-password-file", vault_env["ANSIBLE_VAULT_PASSWORD_FILE"], str(path)],
-        capture_output=True, text=True, check=True,
-    )
-    return yaml.safe_load(view.stdout)
 
 
 def test_check_then_store_then_idempotent(ansible, vault, tmp_path):

@@ -1,6 +1,7 @@
 """Run ansible-playbook in a subprocess against the local AWS endpoint, with a clean environment."""
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import os
@@ -10,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from local_aws import LocalAWS
 
@@ -40,6 +43,16 @@ class Result:
     """Every task result in order: {"task", "host", "status", "result"} (no_log results censored)."""
     result: dict[str, Any] | None = None
     """module(): the registered result of the module's task."""
+
+
+def documented_example(repo: Path, module: str, index: int = 0) -> str:
+    """The example at index of the EXAMPLES of the collection's module, as a play on localhost: a test that runs it runs
+    what the module's documentation shows."""
+    source = (repo / "plugins" / "modules" / f"{module}.py").read_text(encoding="utf-8")
+    examples = next(node.value.value for node in ast.parse(source).body
+                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "EXAMPLES")
+    task = yaml.safe_load(examples)[index]
+    return yaml.safe_dump([{"name": task["name"], "hosts": "localhost", "gather_facts": False, "tasks": [task]}], sort_keys=False)
 
 
 def module_result(result: Result) -> dict[str, Any] | None:

@@ -2,13 +2,15 @@
 and views of what AWS and the seed stores hold."""
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import yaml
 from moto.iam.models import iam_backends
+
+from helpers.seeds import ansible_vault
+from helpers.seeds import decrypt
 
 REPO = Path(__file__).resolve().parents[3]
 ENROLL = REPO / "playbooks" / "enroll.yml"
@@ -74,11 +76,7 @@ class Fleet:
         path = self.seed_dir / f"{self.accounts[name]}.yml"
         if not path.exists():
             return {}
-        view = subprocess.run(
-            [str(Path(sys.executable).parent / "ansible-vault"), "view", "--vault-password-file", str(self.password), str(path)],
-            capture_output=True, text=True, check=True,
-        )
-        return yaml.safe_load(view.stdout) or {}
+        return decrypt(path, self.env) or {}
 
     def write_stored(self, name, entries):
         """Replace the vault file of an account with these entries, as an earlier run would have left it."""
@@ -86,10 +84,7 @@ class Fleet:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(entries), encoding="utf-8")
         path.chmod(0o600)
-        subprocess.run(
-            [str(Path(sys.executable).parent / "ansible-vault"), "encrypt", "--vault-password-file", str(self.password), str(path)],
-            capture_output=True, text=True, check=True,
-        )
+        ansible_vault("encrypt", str(path), vault_env=self.env)
 
     def enabled_devices(self, name):
         """user -> serial numbers of its enabled MFA devices."""

@@ -1,12 +1,30 @@
 """The example account, serial numbers and seeds of the seed store tests, and the read every store must answer."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterable
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 ACCOUNT = "123456789012"
 SERIAL = "arn:aws:iam::123456789012:mfa/{}"
 SEEDS = {"alice": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "bob": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}
+
+
+def ansible_vault(*args: str, vault_env: Mapping[str, str]) -> bytes:
+    """What this interpreter's ansible-vault prints for args, with the vault secret of vault_env (the environment of the
+    vault fixture, or a fleet's)."""
+    command = [str(Path(sys.executable).parent / "ansible-vault"), *args, "--vault-password-file", vault_env["ANSIBLE_VAULT_PASSWORD_FILE"]]
+    return subprocess.run(command, capture_output=True, check=True).stdout
+
+
+def decrypt(path: Path, vault_env: Mapping[str, str]) -> Any:
+    """What an ansible-vault encrypted YAML file holds."""
+    return yaml.safe_load(ansible_vault("view", str(path), vault_env=vault_env))
 
 
 def read_stored(ansible: Any, fqcn: str, args: dict[str, Any], env: dict[str, str], secrets: Iterable[str]) -> dict[str, Any]:
