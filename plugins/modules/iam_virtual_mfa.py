@@ -232,9 +232,6 @@ EXAMPLES = r"""
 # One task for the devices of several users. The result of a task that fails part way still
 # holds the seeds of the devices it created: store them before the play stops.
 - name: Give alice, bob and carol a virtual MFA device each
-  module_defaults:
-    group/mfa.aws.aws:
-      region: us-east-1
   block:
     - name: Create the virtual MFA devices (the seeds are returned by this run only)
       mfa.aws.iam_virtual_mfa:

@@ -54,15 +54,16 @@ extends_documentation_fragment: [mfa.aws._plans, mfa.aws._seed_stores, mfa.aws._
 """
 
 EXAMPLES = r"""
-- name: Plan the removal of the MFA devices and stored seeds of alice and bob, or stop
+- name: Plan the removal of the MFA devices of alice and bob, and of their seeds in the vault file and Secrets Manager, or stop
   mfa.aws.plan_removal:
     lock:
       path: mfa-seeds/123456789012.yml.lock
       purpose: remove
-    delivery: [vault_file]
+    delivery: [vault_file, secretsmanager]
     account_id: "123456789012"
     users: [alice, bob]
     vault_file: mfa-seeds/123456789012.yml
+    secret_prefix: security/mfa-seeds
   register: removal
 """
 
