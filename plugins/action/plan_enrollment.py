@@ -19,6 +19,7 @@ from ansible_collections.mfa.aws.plugins.filter.enrollment import enrollment_sto
 from ansible_collections.mfa.aws.plugins.module_utils._mfa_devices import virtual_serial_suffix
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import ParameterStore
 from ansible_collections.mfa.aws.plugins.module_utils._seed_store import SecretsManagerStore
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import DEVICE_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PLAN_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
@@ -27,8 +28,8 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
 class ActionModule(PlanAction):
 
     OPTIONS = dict(
-        tags=dict(type="dict", default={}),
         codes=dict(type="dict", default={}, no_log=True),
+        **DEVICE_OPTIONS,
         **PLAN_OPTIONS,
     )
 

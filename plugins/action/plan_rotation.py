@@ -16,6 +16,7 @@ from __future__ import annotations
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_plan
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_report
 from ansible_collections.mfa.aws.plugins.filter.enrollment import rotation_stop
+from ansible_collections.mfa.aws.plugins.plugin_utils._plans import DEVICE_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PLAN_OPTIONS
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import PlanAction
 from ansible_collections.mfa.aws.plugins.plugin_utils._plans import stop_if
@@ -25,8 +26,8 @@ class ActionModule(PlanAction):
 
     OPTIONS = dict(
         max_age_days=dict(type="float", default=90),
-        tags=dict(type="dict", default={}),
         report_timeout=dict(type="int"),
+        **DEVICE_OPTIONS,
         **PLAN_OPTIONS,
     )
 

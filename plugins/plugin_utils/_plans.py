@@ -28,7 +28,8 @@ from ansible_collections.mfa.aws.plugins.plugin_utils._actions import preload
 from ansible_collections.mfa.aws.plugins.plugin_utils._actions import run_action
 
 # The options of every plan action: the stores' (STORE_OPTIONS), where the seeds go, the account and its users, the account's
-# lock, the run's claim on the devices it creates, and the devices' names and IAM path.
+# lock, the run's claim on the devices it creates, and the devices' names and IAM path (doc fragments mfa.aws._plans and
+# mfa.aws._seed_stores).
 PLAN_OPTIONS = dict(
     STORE_OPTIONS,
     delivery=dict(type="list", elements="str", default=[]),
@@ -44,6 +45,11 @@ PLAN_OPTIONS = dict(
     run_id=dict(type="str"),
     claim_seconds=dict(type="int", default=CLAIM_SECONDS),
     path=dict(type="str", default="/"),
+)
+
+# The option of the plans that create devices, plan_enrollment and plan_rotation (doc fragment mfa.aws._plans.DEVICES).
+DEVICE_OPTIONS = dict(
+    tags=dict(type="dict", default={}),
 )
 
 # The actions a plan reads with, imported in the controller before the workers fork (plugin_utils/_actions.py preload).
