@@ -167,15 +167,19 @@ def test_tags_match(tags, wanted, matches):
 
 # Host and group names
 
-@pytest.mark.parametrize("text, safe", [
-    ("payments", "payments"),
-    ("Payments Prod (EU)", "Payments_Prod_EU"),
-    ("team:a,b", "team_a_b"),
-    ("a.b-c_d", "a.b-c_d"),
-    ("!!!", ""),
+@pytest.mark.parametrize("make_name, text, name", [
+    (safe_host_name, "payments", "payments"),
+    (safe_host_name, "Payments Prod (EU)", "Payments_Prod_EU"),
+    (safe_host_name, "team:a,b", "team_a_b"),
+    (safe_host_name, "a.b-c_d", "a.b-c_d"),
+    (safe_host_name, "!!!", ""),
+    (ou_group_name, "Root", "ou_root"),
+    (ou_group_name, "Root/Engineering/Prod", "ou_root_engineering_prod"),
+    (ou_group_name, "Root/Data & ML/EU-West", "ou_root_data_ml_eu_west"),
+    (ou_group_name, "Root/***", "ou_root"),
 ])
-def test_safe_host_name(text, safe):
-    assert safe_host_name(text) == safe
+def test_host_and_group_names_hold_only_what_ansible_accepts(make_name, text, name):
+    assert make_name(text) == name
 
 
 def test_host_names_by_format_with_twins_made_distinct():
@@ -199,16 +203,6 @@ def test_bad_hostname_formats(hostname_format, message):
     with pytest.raises(OrganizationsError) as excinfo:
         check_hostname_format(hostname_format)
     assert str(excinfo.value).startswith(message)
-
-
-@pytest.mark.parametrize("path, group", [
-    ("Root", "ou_root"),
-    ("Root/Engineering/Prod", "ou_root_engineering_prod"),
-    ("Root/Data & ML/EU-West", "ou_root_data_ml_eu_west"),
-    ("Root/***", "ou_root"),
-])
-def test_ou_group_name(path, group):
-    assert ou_group_name(path) == group
 
 
 def test_ou_groups_are_made_for_the_units_with_accounts_and_their_parents():
@@ -504,6 +498,16 @@ def parse(tmp_path, text, name="org.mfa_accounts.yml", cache=True):
     return inventory
 
 
+def cached_config(tmp_path, more=""):
+    """An inventory configuration that caches its listing in a JSON file under tmp_path."""
+    return f"""
+plugin: mfa.aws.accounts
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: {tmp_path / 'cache'}
+{more}"""
+
+
 def members(inventory, group):
     return sorted(host.name for host in inventory.groups[group].get_hosts())
 
@@ -595,12 +599,7 @@ def test_an_organizations_error_is_a_parser_error(tmp_path, monkeypatch):
 
 
 def test_the_cache_answers_the_same_filters_and_only_them(tmp_path, reader):
-    cached = f"""
-plugin: mfa.aws.accounts
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: {tmp_path / 'cache'}
-"""
+    cached = cached_config(tmp_path)
     first = parse(tmp_path, cached)
     second = parse(tmp_path, cached)
     assert len(reader.selections) == 1
@@ -625,13 +624,7 @@ def test_the_cache_answers_the_same_connection_only(tmp_path, reader, monkeypatc
     monkeypatch.setattr(accounts_plugin.InventoryModule, "_set_frozen_credentials", lambda self: None)  # no AssumeRole call
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_URL", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ORGANIZATIONS", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
-    cached = f"""
-plugin: mfa.aws.accounts
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: {tmp_path / 'cache'}
-region: us-east-1
-"""
+    cached = cached_config(tmp_path, "region: us-east-1\n")
     parse(tmp_path, cached)
     parse(tmp_path, cached)
     assert len(reader.selections) == 1
@@ -646,13 +639,7 @@ region: us-east-1
 
 
 def test_the_cache_tells_endpoints_of_the_environment_apart(tmp_path, reader, monkeypatch):
-    cached = f"""
-plugin: mfa.aws.accounts
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: {tmp_path / 'cache'}
-region: us-east-1
-"""
+    cached = cached_config(tmp_path, "region: us-east-1\n")
     monkeypatch.delenv("AWS_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_ORGANIZATIONS", raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEYID")

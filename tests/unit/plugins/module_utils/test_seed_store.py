@@ -32,45 +32,41 @@ KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
 
 
 @pytest.mark.parametrize(
-    "prefix, service, problem",
+    "validate, part, service, problem",
     [
-        ("mfa-seeds", "secretsmanager", None),
-        ("security/mfa_seeds.v1", "ssm", None),
-        ("team+ops@x=y", "secretsmanager", None),
-        ("team+ops", "ssm", "as an SSM parameter name requires"),
-        ("/mfa-seeds", "secretsmanager", "without a slash at either end"),
-        ("mfa-seeds/", "ssm", "without a slash at either end"),
-        ("mfa//seeds", "secretsmanager", "single slashes"),
-        ("", "ssm", "1 to 256 characters"),
-        ("seeds with space", "secretsmanager", "as a Secrets Manager secret name requires"),
-        ("x" * 257, "secretsmanager", "1 to 256 characters"),
-        ("/".join(["p"] * 13), "ssm", None),
-        ("/".join(["p"] * 14), "ssm", "at most 13 parts"),
-        ("/".join(["p"] * 14), "secretsmanager", None),
-        ("aws-seeds", "ssm", "must not begin with aws or ssm"),
-        ("SSM/seeds", "ssm", "must not begin with aws or ssm"),
-        ("aws-seeds", "secretsmanager", None),
+        # A prefix: parts of the characters the service allows in a name, joined by single slashes.
+        (store.validate_prefix, "mfa-seeds", "secretsmanager", None),
+        (store.validate_prefix, "security/mfa_seeds.v1", "ssm", None),
+        (store.validate_prefix, "team+ops@x=y", "secretsmanager", None),
+        (store.validate_prefix, "team+ops", "ssm", "as an SSM parameter name requires"),
+        (store.validate_prefix, "seeds with space", "secretsmanager", "as a Secrets Manager secret name requires"),
+        (store.validate_prefix, "/mfa-seeds", "secretsmanager", "without a slash at either end"),
+        (store.validate_prefix, "mfa-seeds/", "ssm", "without a slash at either end"),
+        (store.validate_prefix, "mfa//seeds", "secretsmanager", "single slashes"),
+        # At most 256 characters; an SSM name has at most 15 levels, 13 of them the prefix's.
+        (store.validate_prefix, "", "ssm", "1 to 256 characters"),
+        (store.validate_prefix, "x" * 257, "secretsmanager", "1 to 256 characters"),
+        (store.validate_prefix, "/".join(["p"] * 13), "ssm", None),
+        (store.validate_prefix, "/".join(["p"] * 14), "ssm", "at most 13 parts"),
+        (store.validate_prefix, "/".join(["p"] * 14), "secretsmanager", None),
+        # SSM reserves the names that begin with aws or ssm, whatever their case.
+        (store.validate_prefix, "aws-seeds", "ssm", "must not begin with aws or ssm"),
+        (store.validate_prefix, "SSM/seeds", "ssm", "must not begin with aws or ssm"),
+        (store.validate_prefix, "aws-seeds", "secretsmanager", None),
+        # A user name: an IAM user name, of the characters the service allows in a name.
+        (store.validate_user_name, "alice", "secretsmanager", None),
+        (store.validate_user_name, "alice.b-c_d", "ssm", None),
+        (store.validate_user_name, "a+b=c@d", "secretsmanager", None),
+        (store.validate_user_name, "a,b", "secretsmanager", "user name a,b cannot be part of a Secrets Manager secret name (letters, digits and _+=.@- only)"),
+        (store.validate_user_name, "a@b", "ssm",
+         "user name a@b cannot be part of an SSM parameter name (letters, digits and _.- only): choose the other service"),
+        (store.validate_user_name, "a/b", "ssm", "is not an IAM user name"),
+        (store.validate_user_name, "x" * 65, "secretsmanager", "is not an IAM user name"),
+        (store.validate_user_name, "", "ssm", "is not an IAM user name"),
     ],
 )
-def test_validate_prefix(prefix, service, problem):
-    assert_problem(store.validate_prefix(prefix, service), problem)
-
-
-@pytest.mark.parametrize(
-    "user_name, service, problem",
-    [
-        ("alice", "secretsmanager", None),
-        ("alice.b-c_d", "ssm", None),
-        ("a+b=c@d", "secretsmanager", None),
-        ("a,b", "secretsmanager", "user name a,b cannot be part of a Secrets Manager secret name (letters, digits and _+=.@- only)"),
-        ("a@b", "ssm", "user name a@b cannot be part of an SSM parameter name (letters, digits and _.- only): choose the other service"),
-        ("a/b", "ssm", "is not an IAM user name"),
-        ("x" * 65, "secretsmanager", "is not an IAM user name"),
-        ("", "ssm", "is not an IAM user name"),
-    ],
-)
-def test_validate_user_name(user_name, service, problem):
-    assert_problem(store.validate_user_name(user_name, service), problem)
+def test_the_parts_of_an_entry_name_are_what_the_service_accepts(validate, part, service, problem):
+    assert_problem(validate(part, service), problem)
 
 
 @pytest.mark.parametrize(
