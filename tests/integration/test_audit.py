@@ -10,6 +10,7 @@ import botocore.session
 import pyotp
 import pytest
 
+from helpers.fleet import changed_hosts
 from local_aws import is_write
 from test_enroll import Fleet
 
@@ -26,6 +27,8 @@ def fixture_fleet(fresh_aws, tmp_path):
 def run_audit(fleet, ansible, report_dir, check=False):
     result = ansible.playbook(AUDIT, inventory=fleet.inventory, check=check, extra_vars={"audit_report_dir": str(report_dir)})
     assert result.rc == 0, result.output
+    # An audit changes nothing: its report on the controller is its output, not a change it makes.
+    assert set(changed_hosts(result).values()) == {0}, result.recap
     return json.loads((report_dir / "mfa-audit.json").read_text(encoding="utf-8")), (report_dir / "mfa-audit.md").read_text(encoding="utf-8")
 
 
