@@ -67,25 +67,48 @@ def create_users(endpoint: LocalAWS, users: int, account_id: str | None = None) 
         iam.create_user(UserName=user_name(index))
 
 
-def verify_enrolled(endpoint: LocalAWS, fleet: dict[str, str], users: int) -> None:
-    """Every IAM user of every account has exactly one MFA device: VerificationError otherwise.
+def mfa_devices(endpoint: LocalAWS, fleet: dict[str, str]) -> dict[tuple[str, str], list[str]]:
+    """(inventory name, user name) -> the serial numbers of the user's MFA devices, for every IAM user of the fleet.
 
     Reads through moto's account header, so no STS call is made; take calls() before calling this."""
-    problems = []
+    devices = {}
     for name, account_id in fleet.items():
         iam = endpoint.client("iam", account_id=account_id)
-        names = [user["UserName"] for page in iam.get_paginator("list_users").paginate() for user in page["Users"]]
-        if len(names) != users:
-            problems.append(f"{name}: {len(names)} users instead of {users}")
-        for user in names:
-            devices = iam.list_mfa_devices(UserName=user)["MFADevices"]
-            if len(devices) != 1:
-                problems.append(f"{name}/{user}: {len(devices)} MFA devices")
+        for page in iam.get_paginator("list_users").paginate():
+            for user in page["Users"]:
+                listed = iam.list_mfa_devices(UserName=user["UserName"])["MFADevices"]
+                devices[name, user["UserName"]] = [device["SerialNumber"] for device in listed]
+    return devices
+
+
+def fail_on(problems: list[str], what: str) -> None:
+    """VerificationError naming the first problems, if there are any."""
     if problems:
         shown = "; ".join(problems[:SHOWN_PROBLEMS])
         if len(problems) > SHOWN_PROBLEMS:
             shown += f"; and {len(problems) - SHOWN_PROBLEMS} more"
-        raise VerificationError(f"not every user has exactly one MFA device: {shown}")
+        raise VerificationError(f"{what}: {shown}")
+
+
+def verify_enrolled(endpoint: LocalAWS, fleet: dict[str, str], users: int) -> dict[tuple[str, str], str]:
+    """Every IAM user of every account has exactly one MFA device: (inventory name, user name) -> its serial number;
+    VerificationError otherwise."""
+    devices = mfa_devices(endpoint, fleet)
+    problems = [f"{name}: {count} users instead of {users}" for name, count in Counter(name for name, _user in devices).items()
+                if count != users]
+    problems += [f"{name}/{user}: {len(serials)} MFA devices" for (name, user), serials in devices.items() if len(serials) != 1]
+    problems += [f"{name}: no users" for name in fleet if not any(listed == name for listed, _user in devices)]
+    fail_on(problems, "not every user has exactly one MFA device")
+    return {key: serials[0] for key, serials in devices.items()}
+
+
+def verify_removed(endpoint: LocalAWS, fleet: dict[str, str]) -> None:
+    """No IAM user of the fleet has an MFA device and no account has a virtual MFA device left: VerificationError otherwise."""
+    problems = [f"{name}/{user}: {len(serials)} MFA devices" for (name, user), serials in mfa_devices(endpoint, fleet).items() if serials]
+    for name, account_id in fleet.items():
+        left = endpoint.client("iam", account_id=account_id).list_virtual_mfa_devices()["VirtualMFADevices"]
+        problems += [f"{name}: virtual device {device['SerialNumber']} left" for device in left]
+    fail_on(problems, "devices are left after the removal")
 
 
 @dataclass(frozen=True)

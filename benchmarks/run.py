@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import resource
 import shlex
@@ -94,12 +95,17 @@ class EnrollSession:
         self.password = demo.write_vault_password(workdir)
         self.seeds = os.path.join(workdir, "mfa-seeds")
         self.env = demo.ansible_env(bench.endpoint, workdir)
-        self.command = [os.path.join(BIN, "ansible-playbook"), "-i", demo.write_inventory(workdir, fleet),
-                        os.path.join(PLAYBOOKS, "enroll.yml"), "--vault-password-file", self.password, "-e", f"enroll_vault_dir={self.seeds}"]
+        self.inventory = demo.write_inventory(workdir, fleet)
 
-    def play(self, forks: int, log_name: str) -> tuple[float, float]:
-        """Run enroll.yml with that many forks, its output in workdir/log_name: (wall seconds, CPU seconds)."""
-        return self.bench.execute([*self.command, "--forks", str(forks)], self.env, os.path.join(self.workdir, log_name))
+    def play(self, forks: int, log_name: str, playbook: str = "enroll.yml", extra_vars: dict | None = None,
+             env: dict[str, str] | None = None) -> tuple[float, float]:
+        """Run a playbook of playbooks/ (enroll.yml by default) with the session's inventory, vault secret and seed
+        directory and that many forks, its output in workdir/log_name: (wall seconds, CPU seconds)."""
+        command = [os.path.join(BIN, "ansible-playbook"), "-i", self.inventory, os.path.join(PLAYBOOKS, playbook),
+                   "--vault-password-file", self.password, "-e", f"enroll_vault_dir={self.seeds}", "--forks", str(forks)]
+        if extra_vars:
+            command += ["-e", json.dumps(extra_vars)]
+        return self.bench.execute(command, env or self.env, os.path.join(self.workdir, log_name))
 
     def close(self) -> None:
         """Delete the vault secret and the seed files."""
