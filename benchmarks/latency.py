@@ -35,10 +35,8 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
 
 # pylint: disable=wrong-import-position
-import demo  # tools/demo.py
 from fleet import CallRecord, VerificationError, seed_fleet, user_name, verify_enrolled, verify_removed
 from local_aws import LocalAWS
 from prerequisites import HERE, OUTPUT, REPO, git_commit, machine, versions
