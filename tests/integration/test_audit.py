@@ -89,6 +89,28 @@ def test_audit_reports_users_kinds_root_and_what_enroll_would_do_without_writing
 
 
 @pytest.mark.contract
+def test_no_seed_code_or_credential_reaches_the_vvvv_output_of_an_audit_that_reads_the_stored_seeds(fleet, ansible, tmp_path):
+    assert fleet.enroll(ansible).rc == 0
+    fleet.aws.client("iam").enable_organizations_root_sessions()
+    issued_before = set(fleet.aws.issued_credentials())
+
+    # The enroll runs' stores and vault secret, so that the audit decrypts every stored seed; root sessions too.
+    result = fleet.enroll(ansible, playbook=AUDIT, verbosity=4, extra_vars={"audit_report_dir": str(tmp_path / "report")})
+    assert result.rc == 0, result.output
+    report = json.loads((tmp_path / "report" / "mfa-audit.json").read_text(encoding="utf-8"))
+    assert [(account["seeds_unchecked"], account["seed_not_stored"]) for account in report["accounts"]] == [(None, [])] * len(fleet.accounts)
+    assert all("devices" in account["root"] for account in report["accounts"])
+
+    credentials = fleet.aws.issued_credentials()
+    assert set(credentials) - issued_before, "the audit opened no session"
+    stored = [entry["base32_seed"] for name in fleet.accounts for entry in fleet.stored(name).values()]
+    assert len(stored) == 3 * len(fleet.accounts)
+    leaked = [secret for secret in fleet.aws.issued_seeds() + stored + credentials if secret in result.output]
+    assert leaked == []
+    assert not [seed for seed in stored if json.dumps(pyotp.TOTP(seed).now()) in result.output]
+
+
+@pytest.mark.contract
 def test_without_centralised_root_access_the_audit_says_why_root_devices_are_not_listed(fleet, ansible, tmp_path):
     report, markdown = run_audit(fleet, ansible, tmp_path)
 
